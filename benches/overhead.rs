@@ -1,0 +1,63 @@
+//! Per-task overhead of dagwood's two graph paths beside rayon, hand-threaded
+//! `std::thread` and a plain loop. Run: `cargo bench --bench overhead`.
+//! Criterion reports time per iteration; the throughput line gives tasks/s.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use dagwood::Scheduler;
+use std::hint::black_box;
+
+#[path = "workloads/mod.rs"]
+mod workloads;
+use workloads::*;
+
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+fn independent(c: &mut Criterion) {
+    let mut g = c.benchmark_group("independent");
+    g.throughput(Throughput::Elements(INDEPENDENT as u64 + 1));
+    let graph = independent_graph();
+    let pool = Scheduler::default();
+    g.bench_function("dagwood-static", |b| {
+        b.iter(|| graph.run_with(&pool, black_box(1)).unwrap_or(0))
+    });
+    g.bench_function("rayon", |b| b.iter(|| independent_rayon(black_box(1))));
+    g.bench_function("std-threads", |b| {
+        b.iter(|| independent_threads(black_box(1), threads()))
+    });
+    g.bench_function("sequential", |b| b.iter(|| independent_sequential(black_box(1))));
+    g.finish();
+}
+
+fn dynamic(c: &mut Criterion) {
+    let mut g = c.benchmark_group("dynamic");
+    g.throughput(Throughput::Elements(DYNAMIC as u64));
+    g.sample_size(30);
+    for (name, s) in [("threads", Scheduler::default()), ("sync", Scheduler::Sync)] {
+        g.bench_function(BenchmarkId::new("dagwood-build-and-run", name), |b| {
+            b.iter(|| dynamic_build_and_run(black_box(1), &s))
+        });
+    }
+    g.bench_function("rayon", |b| b.iter(|| dynamic_rayon(black_box(1))));
+    g.bench_function("std-threads", |b| b.iter(|| dynamic_threads(black_box(1), threads())));
+    g.bench_function("sequential", |b| b.iter(|| dynamic_sequential(black_box(1))));
+    g.finish();
+}
+
+fn chain(c: &mut Criterion) {
+    let mut g = c.benchmark_group("chain");
+    g.throughput(Throughput::Elements(CHAIN as u64));
+    let graph = chain_graph();
+    g.bench_function("dagwood-static-fused", |b| {
+        b.iter(|| graph.run_with(&Scheduler::default(), black_box(1)).unwrap_or(0))
+    });
+    g.bench_function("dagwood-dynamic-fused", |b| {
+        b.iter(|| chain_dynamic(black_box(1), &Scheduler::Sync))
+    });
+    g.bench_function("plain-loop", |b| b.iter(|| chain_loop(black_box(1))));
+    g.finish();
+}
+
+criterion_group!(benches, independent, dynamic, chain);
+criterion_main!(benches);

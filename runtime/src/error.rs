@@ -1,0 +1,102 @@
+//! The errors a computation returns.
+
+use crate::Key;
+
+/// A boxed error from user code, the `cause` of a failed task.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why one task did not produce a value. Task code (such as the closures given to
+/// [`TaskBuilder`](crate::TaskBuilder)) returns it; the runtime attaches the
+/// task's key and turns it into an [`Error`].
+#[derive(Debug, thiserror::Error)]
+pub enum TaskError {
+    /// The task's function returned `Err`.
+    #[error("{0}")]
+    Failed(#[source] BoxError),
+    /// The task's function panicked; the panic message.
+    #[error("panicked: {0}")]
+    Panicked(String),
+    /// An input had another type than the task expected: a bug in code that
+    /// builds tasks by hand with [`TaskBuilder`](crate::TaskBuilder).
+    #[error("input {index} has the wrong type (expected {expected})")]
+    WrongType {
+        /// Position of the input among the task's arguments.
+        index: usize,
+        /// The type the task asked for.
+        expected: &'static str,
+    },
+}
+
+impl TaskError {
+    /// Wraps any error as the cause of a failed task.
+    pub fn failed(e: impl Into<BoxError>) -> TaskError {
+        TaskError::Failed(e.into())
+    }
+
+    pub(crate) fn from_panic(payload: Box<dyn std::any::Any + Send>) -> TaskError {
+        TaskError::Panicked(panic_message(payload.as_ref()))
+    }
+}
+
+/// The text of a panic payload (`&str` or `String`; other payloads get a placeholder).
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "<non-string panic payload>".to_string()
+    }
+}
+
+/// The error of a computation.
+///
+/// ```
+/// use dagwood_runtime::{delayed, TaskBuilder, Error};
+/// let mut b = TaskBuilder::new("parse");
+/// let s = b.input(&delayed(String::from("x1")));
+/// let n = b.build_result(move |args| Ok(s.get(args)?.parse::<i64>()));
+/// let err = n.compute().unwrap_err();
+/// assert!(matches!(err, Error::Task { .. }));
+/// assert!(err.to_string().starts_with("task (\"parse\", "));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A task failed (returned `Err` or panicked); the computation stopped.
+    #[error("task {key} failed: {cause}")]
+    Task {
+        /// The key of the task that failed.
+        key: Key,
+        /// What went wrong inside it.
+        #[source]
+        cause: TaskError,
+    },
+    /// The thread pool of a [`Threads`](crate::Threads) scheduler could not be built.
+    #[error("could not start a thread pool of {threads} threads: {message}")]
+    ThreadPool {
+        /// The requested number of threads.
+        threads: usize,
+        /// The reason given by the operating system or rayon.
+        message: String,
+    },
+    /// A bad argument to a runtime function (for example a fan-in below 2).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// A broken invariant inside dagwood: please report it.
+    #[error("internal error (a dagwood bug): {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The key of the failed task, if this error came from one.
+    pub fn key(&self) -> Option<&Key> {
+        match self {
+            Error::Task { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+}
+
+/// `Result` with dagwood's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

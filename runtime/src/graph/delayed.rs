@@ -1,0 +1,314 @@
+//! Typed handles to graph nodes, and the builder that makes new nodes.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use super::args::Args;
+use super::node::{next_id, AnyValue, Node, Op};
+use crate::{BoxError, Key, Result, Scheduler, TaskError};
+
+/// A lazy value of type `T`: a cheap, clonable handle to a node of a task graph.
+///
+/// Handles are made by [`delayed()`], by the `lazy` form that
+/// [`#[delayed]`](../dagwood/attr.delayed.html) adds to a function, by
+/// [`TaskBuilder`], and by the collections. Using handles together combines
+/// their graphs; nothing runs until [`compute`](Delayed::compute).
+///
+/// ```
+/// use dagwood_runtime::delayed;
+/// let x = delayed(20);
+/// let y = x.map("double", |v: &i32| v * 2);
+/// let z = y.map("inc", |v: &i32| v + 2);
+/// assert_eq!(z.compute().unwrap(), 42);
+/// ```
+pub struct Delayed<T> {
+    pub(crate) node: Arc<Node>,
+    // fn() -> T: a handle is Send + Sync whatever T is; the value lives in the node.
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Delayed<T> {
+    fn clone(&self) -> Self {
+        Delayed {
+            node: self.node.clone(),
+            _type: PhantomData,
+        }
+    }
+}
+
+impl<T> fmt::Debug for Delayed<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Delayed<{}>({})", std::any::type_name::<T>(), self.node.key)
+    }
+}
+
+/// Wraps a value known now as a graph node (Dask's `delayed(value)`).
+///
+/// ```
+/// use dagwood_runtime::delayed;
+/// let data = delayed(vec![1, 2, 3]);
+/// let total = data.map("sum", |v: &Vec<i32>| v.iter().sum::<i32>());
+/// assert_eq!(total.compute().unwrap(), 6);
+/// ```
+pub fn delayed<T: Send + Sync + 'static>(value: T) -> Delayed<T> {
+    let id = next_id();
+    Delayed::from_node(Node {
+        id,
+        key: Key::new("delayed").with_index(id),
+        inputs: Box::new([]),
+        op: Op::Value(Arc::new(value)),
+    })
+}
+
+impl<T: Send + Sync + 'static> Delayed<T> {
+    pub(crate) fn from_node(node: Node) -> Delayed<T> {
+        Delayed {
+            node: Arc::new(node),
+            _type: PhantomData,
+        }
+    }
+
+    /// The key of the task that produces this value.
+    pub fn key(&self) -> &Key {
+        &self.node.key
+    }
+
+    /// The same value under another key (shown in errors, progress and pictures).
+    ///
+    /// ```
+    /// use dagwood_runtime::{delayed, Key};
+    /// let x = delayed(1).map("inc", |v: &i32| v + 1).with_key(Key::new("load").with_index(7));
+    /// assert_eq!(x.key().to_string(), r#"("load", 7)"#);
+    /// ```
+    pub fn with_key(self, key: impl Into<Key>) -> Delayed<T> {
+        let key = key.into();
+        let mut node = self.node;
+        match Arc::get_mut(&mut node) {
+            Some(n) => {
+                n.key = key;
+                Delayed {
+                    node,
+                    _type: PhantomData,
+                }
+            }
+            // Shared: other handles keep the old key; this one gets a renamed copy
+            // that shares inputs and function.
+            None => {
+                let op = match &node.op {
+                    Op::Value(v) => Op::Value(v.clone()),
+                    Op::Call(f) => Op::Call(f.clone()),
+                };
+                Delayed::from_node(Node::new(key, node.inputs.clone(), op))
+            }
+        }
+    }
+
+    /// A new lazy value computed from this one by `f` (by reference).
+    pub fn map<U, F>(&self, name: &'static str, f: F) -> Delayed<U>
+    where
+        U: Send + Sync + 'static,
+        F: Fn(&T) -> U + Send + Sync + 'static,
+    {
+        let mut b = TaskBuilder::new(name);
+        let x = b.input(self);
+        b.build(move |args| Ok(f(x.get(args)?)))
+    }
+
+    /// Computes the value with the default scheduler.
+    ///
+    /// A task that panics or returns `Err` makes this return
+    /// [`Error::Task`](crate::Error::Task) naming the task's key.
+    pub fn compute(&self) -> Result<T>
+    where
+        T: Clone,
+    {
+        crate::compute_all(self)
+    }
+
+    /// Computes the value with the given scheduler.
+    ///
+    /// ```
+    /// use dagwood_runtime::{delayed, Scheduler};
+    /// let x = delayed(2).map("square", |v: &i32| v * v);
+    /// assert_eq!(x.compute_with(&Scheduler::Sync).unwrap(), 4);
+    /// ```
+    pub fn compute_with(&self, scheduler: &Scheduler) -> Result<T>
+    where
+        T: Clone,
+    {
+        crate::compute_all_with(self, scheduler)
+    }
+
+    /// The task graph behind this value in Graphviz DOT (fused as it would run).
+    pub fn to_dot(&self) -> String {
+        crate::plan::dot_of(std::slice::from_ref(&self.node))
+    }
+}
+
+/// An argument of a lazy call: a plain value captured into the task, or a
+/// handle whose node becomes one of the task's inputs.
+pub struct Arg<T>(ArgKind<T>);
+
+enum ArgKind<T> {
+    Value(T),
+    Node(Arc<Node>),
+}
+
+/// What a lazy call accepts for a parameter of type `T`: a `T`, a
+/// `Delayed<T>`, or a `&Delayed<T>`.
+pub trait IntoArg<T> {
+    /// Converts into the argument form.
+    fn into_arg(self) -> Arg<T>;
+}
+
+impl<T> IntoArg<T> for T {
+    fn into_arg(self) -> Arg<T> {
+        Arg(ArgKind::Value(self))
+    }
+}
+
+impl<T> IntoArg<T> for Delayed<T> {
+    fn into_arg(self) -> Arg<T> {
+        Arg(ArgKind::Node(self.node))
+    }
+}
+
+impl<T> IntoArg<T> for &Delayed<T> {
+    fn into_arg(self) -> Arg<T> {
+        Arg(ArgKind::Node(self.node.clone()))
+    }
+}
+
+/// Where a task finds one of its arguments when it runs; see [`TaskBuilder::arg`].
+pub struct ArgSlot<T>(SlotKind<T>);
+
+enum SlotKind<T> {
+    Value(T),
+    Input(usize),
+}
+
+impl<T: Send + Sync + 'static> ArgSlot<T> {
+    /// The argument by value: moves the input when this task is its last
+    /// consumer, clones it otherwise (and always clones a captured plain
+    /// value, since a graph can run more than once).
+    pub fn take(&self, args: &mut Args) -> Result<T, TaskError>
+    where
+        T: Clone,
+    {
+        match &self.0 {
+            SlotKind::Value(v) => Ok(v.clone()),
+            SlotKind::Input(i) => args.take(*i),
+        }
+    }
+
+    /// The argument by reference.
+    pub fn get<'a>(&'a self, args: &'a Args) -> Result<&'a T, TaskError> {
+        match &self.0 {
+            SlotKind::Value(v) => Ok(v),
+            SlotKind::Input(i) => args.get(*i),
+        }
+    }
+}
+
+/// Builds one task of a dynamic graph from a function and its arguments.
+///
+/// This is what `#[delayed]` generates and what the collections use; reach
+/// for it to make tasks from closures at run time.
+///
+/// ```
+/// use dagwood_runtime::{delayed, Key, TaskBuilder};
+/// let a = delayed(3_i64);
+/// let mut b = TaskBuilder::new("add").key(Key::new("add").with_index(0));
+/// let x = b.input(&a);           // a graph input
+/// let y = b.arg::<i64>(4);      // a plain value, captured
+/// let sum = b.build(move |args| Ok(x.take(args)? + y.take(args)?));
+/// assert_eq!(sum.key().to_string(), r#"("add", 0)"#);
+/// assert_eq!(sum.compute().unwrap(), 7);
+/// ```
+pub struct TaskBuilder {
+    name: &'static str,
+    key: Option<Key>,
+    inputs: Vec<Arc<Node>>,
+}
+
+impl TaskBuilder {
+    /// A task named `name`; its key is `(name, unique id)` unless [`key`](Self::key) sets one.
+    pub fn new(name: &'static str) -> TaskBuilder {
+        TaskBuilder {
+            name,
+            key: None,
+            inputs: Vec::new(),
+        }
+    }
+
+    /// Sets the task's key.
+    pub fn key(mut self, key: impl Into<Key>) -> TaskBuilder {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// Registers one argument; plain values are captured, handles become inputs.
+    pub fn arg<T: Send + Sync + 'static>(&mut self, a: impl IntoArg<T>) -> ArgSlot<T> {
+        match a.into_arg().0 {
+            ArgKind::Value(v) => ArgSlot(SlotKind::Value(v)),
+            ArgKind::Node(n) => {
+                self.inputs.push(n);
+                ArgSlot(SlotKind::Input(self.inputs.len() - 1))
+            }
+        }
+    }
+
+    /// Registers a handle as an input (like [`arg`](Self::arg), with the type
+    /// taken from the handle).
+    pub fn input<T: Send + Sync + 'static>(&mut self, d: &Delayed<T>) -> ArgSlot<T> {
+        self.arg(d)
+    }
+
+    /// Registers many handles of one type (for example the inputs of a reduction).
+    pub fn args<T: Send + Sync + 'static>(
+        &mut self,
+        items: impl IntoIterator<Item = Delayed<T>>,
+    ) -> Vec<ArgSlot<T>> {
+        items.into_iter().map(|d| self.arg(d)).collect()
+    }
+
+    /// Finishes the task; `f` computes its value from the arguments.
+    pub fn build<R, F>(self, f: F) -> Delayed<R>
+    where
+        R: Send + Sync + 'static,
+        F: Fn(&mut Args) -> Result<R, TaskError> + Send + Sync + 'static,
+    {
+        self.finish(Arc::new(move |args: &mut Args| {
+            f(args).map(|r| Arc::new(r) as AnyValue)
+        }))
+    }
+
+    /// Finishes a task whose function returns `Result<R, E>`: an `Err` fails
+    /// the computation, naming this task's key.
+    pub fn build_result<R, E, F>(self, f: F) -> Delayed<R>
+    where
+        R: Send + Sync + 'static,
+        E: Into<BoxError>,
+        F: Fn(&mut Args) -> Result<std::result::Result<R, E>, TaskError> + Send + Sync + 'static,
+    {
+        self.finish(Arc::new(move |args: &mut Args| match f(args)? {
+            Ok(r) => Ok(Arc::new(r) as AnyValue),
+            Err(e) => Err(TaskError::Failed(e.into())),
+        }))
+    }
+
+    fn finish<R: Send + Sync + 'static>(self, op: Arc<super::node::OpFn>) -> Delayed<R> {
+        let id = next_id();
+        let key = self
+            .key
+            .unwrap_or_else(|| Key::new(self.name).with_index(id));
+        Delayed::from_node(Node {
+            id,
+            key,
+            inputs: self.inputs.into_boxed_slice(),
+            op: Op::Call(op),
+        })
+    }
+}
+

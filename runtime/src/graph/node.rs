@@ -1,0 +1,63 @@
+//! The persistent DAG behind [`Delayed`](crate::Delayed) handles.
+//!
+//! A node owns its inputs by `Arc`, so graphs combine by sharing handles and a
+//! subgraph lives as long as some handle reaches it. Nodes are immutable once
+//! built; running a graph never changes them, so it can run again.
+
+use std::any::Any;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use super::args::Args;
+use crate::{Key, TaskError};
+
+/// A task result while it travels between tasks: shared, typed only at the edges.
+pub(crate) type AnyValue = Arc<dyn Any + Send + Sync>;
+
+/// The function a task runs on its gathered inputs.
+pub(crate) type OpFn = dyn Fn(&mut Args) -> Result<AnyValue, TaskError> + Send + Sync;
+
+pub(crate) enum Op {
+    /// A value known when the graph was built (`delayed(value)`).
+    Value(AnyValue),
+    /// A function of the node's inputs.
+    Call(Arc<OpFn>),
+}
+
+pub(crate) struct Node {
+    /// Unique for the life of the process: identifies shared subgraphs.
+    pub(crate) id: u64,
+    pub(crate) key: Key,
+    pub(crate) inputs: Box<[Arc<Node>]>,
+    pub(crate) op: Op,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+pub(crate) fn next_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Node {
+    pub(crate) fn new(key: Key, inputs: Box<[Arc<Node>]>, op: Op) -> Node {
+        Node {
+            id: next_id(),
+            key,
+            inputs,
+            op,
+        }
+    }
+}
+
+impl Drop for Node {
+    // A chain of a million lazy calls must not overflow the stack when its last
+    // handle goes: unlink inputs iteratively instead of recursing through Arc drops.
+    fn drop(&mut self) {
+        let mut stack: Vec<Arc<Node>> = std::mem::take(&mut self.inputs).into_vec();
+        while let Some(node) = stack.pop() {
+            if let Ok(mut inner) = Arc::try_unwrap(node) {
+                stack.extend(std::mem::take(&mut inner.inputs).into_vec());
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! From output handles to an arena: culling and a subtree-first task order.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
+
+use crate::graph::node::Node;
+
+/// Rows of indices stored back to back (compressed sparse rows).
+#[derive(Default, Clone)]
+pub(crate) struct Csr {
+    start: Vec<u32>,
+    items: Vec<u32>,
+}
+
+impl Csr {
+    pub(crate) fn from_rows<I: IntoIterator<Item = u32>>(rows: impl Iterator<Item = I>) -> Csr {
+        let mut csr = Csr {
+            start: vec![0],
+            items: Vec::new(),
+        };
+        for row in rows {
+            csr.items.extend(row);
+            csr.start.push(csr.items.len() as u32);
+        }
+        csr
+    }
+
+    pub(crate) fn row(&self, i: usize) -> &[u32] {
+        &self.items[self.start[i] as usize..self.start[i + 1] as usize]
+    }
+
+    pub(crate) fn rows(&self) -> usize {
+        self.start.len() - 1
+    }
+
+    /// The reverse relation: row `j` of the result lists every `i` whose row holds `j`.
+    pub(crate) fn transpose(&self, n: usize) -> Csr {
+        let mut count = vec![0u32; n + 1];
+        for &j in &self.items {
+            count[j as usize + 1] += 1;
+        }
+        for i in 0..n {
+            count[i + 1] += count[i];
+        }
+        let mut fill = count.clone();
+        let mut items = vec![0u32; self.items.len()];
+        for i in 0..self.rows() {
+            for &j in self.row(i) {
+                items[fill[j as usize] as usize] = i as u32;
+                fill[j as usize] += 1;
+            }
+        }
+        Csr {
+            start: count,
+            items,
+        }
+    }
+}
+
+/// Node ids are unique counters already: hashing them again is wasted work.
+#[derive(Default)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        // Fibonacci hashing spreads sequential ids over the table's buckets.
+        self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+pub(crate) type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
+
+/// The tasks that the requested outputs need, each once, in the order a single
+/// worker would run them.
+pub(crate) struct Arena {
+    /// Depth-first post-order from the outputs: every task comes after its
+    /// inputs, and a subtree is finished before its next sibling's opens (the
+    /// static priority; dask.order aims at the same).
+    pub(crate) nodes: Vec<Arc<Node>>,
+    /// Inputs of each task as arena indices, in argument order (repeats kept).
+    pub(crate) deps: Csr,
+    pub(crate) dependents: Csr,
+    /// Arena index of each requested output, in request order.
+    pub(crate) outputs: Vec<u32>,
+}
+
+impl Arena {
+    /// Culls to what `roots` need: tasks unreachable from them never enter.
+    pub(crate) fn build(roots: &[Arc<Node>]) -> Arena {
+        let mut index: IdMap<u32> = IdMap::default();
+        let mut nodes: Vec<Arc<Node>> = Vec::new();
+        let mut stack: Vec<(&Arc<Node>, usize)> = Vec::new();
+        for root in roots {
+            if index.contains_key(&root.id) {
+                continue;
+            }
+            stack.push((root, 0));
+            while let Some((node, next)) = stack.last_mut() {
+                if let Some(input) = node.inputs.get(*next) {
+                    *next += 1;
+                    // The persistent DAG is acyclic by construction (a node
+                    // exists before anything can refer to it), so a node not yet
+                    // indexed is not on the stack either.
+                    if !index.contains_key(&input.id) {
+                        stack.push((input, 0));
+                    }
+                } else {
+                    let node = *node;
+                    stack.pop();
+                    index.insert(node.id, nodes.len() as u32);
+                    nodes.push(node.clone());
+                }
+            }
+        }
+        let deps = Csr::from_rows(
+            nodes
+                .iter()
+                .map(|n| n.inputs.iter().map(|i| index[&i.id]).collect::<Vec<_>>()),
+        );
+        let dependents = deps.transpose(nodes.len());
+        let outputs = roots.iter().map(|r| index[&r.id]).collect();
+        Arena {
+            nodes,
+            deps,
+            dependents,
+            outputs,
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! Turning requested handles into what a scheduler runs: cull, order, fuse.
+
+pub(crate) mod build;
+pub(crate) mod fuse;
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use crate::compute::{Computable, Outputs, Results};
+use crate::dot::Dot;
+use crate::graph::node::Node;
+use crate::scheduler::RunState;
+use crate::{Result, Scheduler};
+use build::Arena;
+use fuse::Units;
+
+/// The optimised graph of some handles, ready to inspect or run.
+///
+/// [`compute`](crate::Delayed::compute) builds one and runs it; build it
+/// yourself to see the graph (`to_dot`), count tasks, or switch fusion off.
+///
+/// ```
+/// use dagwood_runtime::{delayed, Plan, Scheduler};
+/// let a = delayed(1).map("inc", |v: &i32| v + 1).map("double", |v: &i32| v * 2);
+/// let fused = Plan::new(&a);
+/// assert_eq!(fused.task_count(), 3);   // the constant, inc, double
+/// assert_eq!(fused.unit_count(), 1);   // one chain: one unit
+/// let plain = Plan::new(&a).with_fusion(false);
+/// assert_eq!(plain.unit_count(), 3);
+/// assert_eq!(plain.compute_with(&Scheduler::Sync).unwrap(), 4);
+/// ```
+pub struct Plan<'c, C: Computable> {
+    what: &'c C,
+    arena: Arena,
+    units: Units,
+    _out: PhantomData<fn() -> C>,
+}
+
+impl<'c, C: Computable> Plan<'c, C> {
+    /// Culls and orders the graph behind `what`, fusing linear chains.
+    pub fn new(what: &'c C) -> Plan<'c, C> {
+        let mut outputs = Outputs::default();
+        what.collect(&mut outputs);
+        let arena = Arena::build(&outputs.0);
+        let units = Units::build(&arena, true);
+        Plan {
+            what,
+            arena,
+            units,
+            _out: PhantomData,
+        }
+    }
+
+    /// Turns linear-chain fusion on (the default) or off.
+    pub fn with_fusion(mut self, fuse: bool) -> Self {
+        self.units = Units::build(&self.arena, fuse);
+        self
+    }
+
+    /// Tasks the outputs need (after culling).
+    pub fn task_count(&self) -> usize {
+        self.arena.nodes.len()
+    }
+
+    /// Scheduling units after fusion: what a scheduler hands out.
+    pub fn unit_count(&self) -> usize {
+        self.units.len()
+    }
+
+    /// Runs the plan with the default scheduler.
+    pub fn compute(&self) -> Result<C::Output> {
+        self.compute_with(&Scheduler::current())
+    }
+
+    /// Runs the plan with `scheduler`.
+    pub fn compute_with(&self, scheduler: &Scheduler) -> Result<C::Output> {
+        let values = scheduler.run(RunState::new(&self.arena, &self.units))?;
+        self.what.extract(&mut Results(values.into_iter()))
+    }
+
+    /// The graph in Graphviz DOT: one node per task labelled with its key,
+    /// fused chains boxed together, outputs drawn double.
+    pub fn to_dot(&self) -> String {
+        render_dot(&self.arena, &self.units)
+    }
+}
+
+/// DOT of the fused graph behind some nodes (for handles of any type).
+pub(crate) fn dot_of(roots: &[Arc<Node>]) -> String {
+    let arena = Arena::build(roots);
+    let units = Units::build(&arena, true);
+    render_dot(&arena, &units)
+}
+
+fn render_dot(arena: &Arena, units: &Units) -> String {
+    let mut dot = Dot::new("dagwood");
+    let mut is_output = vec![false; arena.nodes.len()];
+    for &o in &arena.outputs {
+        is_output[o as usize] = true;
+    }
+    for u in 0..units.len() {
+        let tasks = units.tasks(u);
+        let fused = tasks.len() > 1;
+        if fused {
+            dot.begin_cluster(u, "fused");
+        }
+        for t in tasks {
+            dot.node(t, &arena.nodes[t].key.to_string(), is_output[t]);
+        }
+        if fused {
+            dot.end_cluster();
+        }
+    }
+    for t in 0..arena.nodes.len() {
+        for &d in arena.deps.row(t) {
+            dot.edge(d as usize, t);
+        }
+    }
+    dot.finish()
+}

@@ -1,0 +1,155 @@
+//! What every scheduler does per unit: gather inputs, run the tasks, catch
+//! failures, hand the result on and release inputs after their last use.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Mutex;
+
+use crate::graph::args::Args;
+use crate::graph::node::{AnyValue, Op};
+use crate::plan::build::Arena;
+use crate::plan::fuse::Units;
+use crate::{Error, TaskError};
+
+/// A unit's result waiting for its consumers.
+struct Slot {
+    value: Mutex<Option<AnyValue>>,
+    /// Shares not yet handed out; the last one moves the value out of the slot,
+    /// so memory is released the moment the last consumer has its inputs.
+    shares: AtomicU32,
+}
+
+pub(crate) struct RunState<'p> {
+    pub(crate) arena: &'p Arena,
+    pub(crate) units: &'p Units,
+    pending: Vec<AtomicU32>,
+    slots: Vec<Slot>,
+    failed: AtomicBool,
+    error: Mutex<Option<Error>>,
+}
+
+impl<'p> RunState<'p> {
+    pub(crate) fn new(arena: &'p Arena, units: &'p Units) -> RunState<'p> {
+        let n = units.len();
+        RunState {
+            arena,
+            units,
+            pending: (0..n)
+                .map(|u| AtomicU32::new(units.deps.row(u).len() as u32))
+                .collect(),
+            slots: (0..n)
+                .map(|u| Slot {
+                    value: Mutex::new(None),
+                    shares: AtomicU32::new(units.shares[u]),
+                })
+                .collect(),
+            failed: AtomicBool::new(false),
+            error: Mutex::new(None),
+        }
+    }
+
+    /// Units with no inputs, in priority order.
+    pub(crate) fn initial(&self) -> impl DoubleEndedIterator<Item = usize> + '_ {
+        (0..self.units.len()).filter(|&u| self.units.deps.row(u).is_empty())
+    }
+
+    pub(crate) fn has_failed(&self) -> bool {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    /// Runs unit `u`; returns false if it (or an earlier task) failed.
+    pub(crate) fn execute(&self, u: usize) -> bool {
+        let mut carry: Option<AnyValue> = None;
+        for t in self.units.tasks(u) {
+            // No task starts once a failure has been seen.
+            if self.has_failed() {
+                return false;
+            }
+            let node = &self.arena.nodes[t];
+            let value = match &node.op {
+                Op::Value(v) => Ok(v.clone()),
+                Op::Call(f) => {
+                    let mut args = Args::with_capacity(node.inputs.len());
+                    match carry.take() {
+                        // Inside a fused chain the only input is the previous task's value.
+                        Some(prev) => args.push(prev),
+                        None => {
+                            for &d in self.units.deps.row(u) {
+                                args.push(self.share(d as usize));
+                            }
+                        }
+                    }
+                    catch_unwind(AssertUnwindSafe(|| f(&mut args)))
+                        .unwrap_or_else(|payload| Err(TaskError::from_panic(payload)))
+                }
+            };
+            match value {
+                Ok(v) => carry = Some(v),
+                Err(cause) => {
+                    self.fail(Error::Task {
+                        key: node.key.clone(),
+                        cause,
+                    });
+                    return false;
+                }
+            }
+        }
+        if self.units.shares[u] > 0 {
+            if let Ok(mut slot) = self.slots[u].value.lock() {
+                *slot = carry;
+            }
+        }
+        true
+    }
+
+    /// Marks `u` done and calls `ready` for each consumer that now has all its inputs.
+    pub(crate) fn release_dependents(&self, u: usize, mut ready: impl FnMut(usize)) {
+        for &d in self.units.dependents.row(u) {
+            if self.pending[d as usize].fetch_sub(1, Ordering::AcqRel) == 1 {
+                ready(d as usize);
+            }
+        }
+    }
+
+    /// One share of unit `u`'s result: the last share takes it out of the slot.
+    fn share(&self, u: usize) -> AnyValue {
+        // A poisoned lock only means a panic elsewhere while it was held; the
+        // Option inside is still whole.
+        let mut slot = match self.slots[u].value.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let last = self.slots[u].shares.fetch_sub(1, Ordering::AcqRel) == 1;
+        let value = if last { slot.take() } else { slot.clone() };
+        // Every consumer runs after its producer stored the value: present by construction.
+        value.unwrap_or_else(|| std::sync::Arc::new(()) as AnyValue)
+    }
+
+    fn fail(&self, e: Error) {
+        let mut first = match self.error.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if first.is_none() {
+            *first = Some(e);
+        }
+        self.failed.store(true, Ordering::Relaxed);
+    }
+
+    /// The requested outputs, or the first failure.
+    pub(crate) fn finish(self) -> Result<Vec<AnyValue>, Error> {
+        let err = match self.error.lock() {
+            Ok(mut g) => g.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if let Some(e) = err {
+            return Err(e);
+        }
+        Ok(self
+            .arena
+            .outputs
+            .iter()
+            .map(|&o| self.share(self.units.unit_of[o as usize] as usize))
+            .collect())
+    }
+}

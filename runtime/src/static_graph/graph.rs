@@ -1,0 +1,228 @@
+//! The values `graph!` produces: a one-shot [`StaticGraph`] and a reusable [`GraphFn`].
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use super::exec::{run_static, Exec};
+use crate::dot::Dot;
+use crate::{Result, Scheduler};
+
+/// One task of a static graph, as the macro saw it.
+#[derive(Debug)]
+pub struct TaskInfo {
+    /// The binding name, which is the task's key.
+    pub key: &'static str,
+    /// Indices of the tasks it reads.
+    pub inputs: &'static [usize],
+    /// True when the macro fused it with the next task into straight-line code.
+    pub fused_with_next: bool,
+}
+
+/// The shape of a static graph, fixed at compile time.
+#[derive(Debug)]
+pub struct GraphInfo {
+    /// Tasks in definition order.
+    pub tasks: &'static [TaskInfo],
+    /// Tasks the output expression reads.
+    pub output_inputs: &'static [usize],
+    /// Parameter names of the `graph!(|..| { .. })` form.
+    pub params: &'static [&'static str],
+}
+
+impl GraphInfo {
+    /// Number of tasks (`let` bindings).
+    pub fn task_count(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// Number of tasks left after chain fusion.
+    pub fn unit_count(&self) -> usize {
+        self.tasks.iter().filter(|t| !t.fused_with_next).count()
+    }
+
+    /// The graph in Graphviz DOT; fused chains are boxed together.
+    pub fn to_dot(&self) -> String {
+        let mut dot = Dot::new("graph");
+        let mut cluster: Option<usize> = None;
+        for (i, t) in self.tasks.iter().enumerate() {
+            if cluster.is_none() && t.fused_with_next {
+                dot.begin_cluster(i, "fused");
+                cluster = Some(i);
+            }
+            dot.node(i, t.key, false);
+            if cluster.is_some() && !t.fused_with_next {
+                dot.end_cluster();
+                cluster = None;
+            }
+        }
+        let out = self.tasks.len();
+        dot.node(out, "output", true);
+        for (i, t) in self.tasks.iter().enumerate() {
+            for &d in t.inputs {
+                dot.edge(d, i);
+            }
+        }
+        for &d in self.output_inputs {
+            dot.edge(d, out);
+        }
+        dot.finish()
+    }
+}
+
+/// A graph built by `graph! { .. }`: runs once, lazily.
+///
+/// `graph! { let a = 1 + 1; let b = a * 10; b + 1 }` expands to about this:
+///
+/// ```
+/// use dagwood_runtime::{Exec, GraphInfo, Scheduler, StaticGraph, TaskInfo};
+/// static INFO: GraphInfo = GraphInfo {
+///     tasks: &[
+///         TaskInfo { key: "a", inputs: &[], fused_with_next: true },
+///         TaskInfo { key: "b", inputs: &[0], fused_with_next: false },
+///     ],
+///     output_inputs: &[1],
+///     params: &[],
+/// };
+/// let g = StaticGraph::new(&INFO, |exec: &Exec| {
+///     let a = exec.task("a", || 1 + 1);
+///     let b = exec.task("b", || a * 10);
+///     b + 1
+/// });
+/// assert_eq!(g.info().unit_count(), 1);
+/// assert!(g.to_dot().contains("cluster"));
+/// assert_eq!(g.compute_with(&Scheduler::Sync).unwrap(), 21);
+/// ```
+pub struct StaticGraph<F> {
+    info: &'static GraphInfo,
+    f: F,
+}
+
+impl<F> StaticGraph<F> {
+    /// Wraps a generated body; called by `graph!`.
+    pub fn new(info: &'static GraphInfo, f: F) -> StaticGraph<F> {
+        StaticGraph { info, f }
+    }
+
+    /// The graph's shape.
+    pub fn info(&self) -> &'static GraphInfo {
+        self.info
+    }
+
+    /// The graph in Graphviz DOT.
+    pub fn to_dot(&self) -> String {
+        self.info.to_dot()
+    }
+}
+
+impl<F, R> StaticGraph<F>
+where
+    F: FnOnce(&Exec) -> R + Send,
+    R: Send,
+{
+    /// Runs the graph with the default scheduler.
+    pub fn compute(self) -> Result<R> {
+        self.compute_with(&Scheduler::current())
+    }
+
+    /// Runs the graph with `scheduler`.
+    pub fn compute_with(self, scheduler: &Scheduler) -> Result<R> {
+        run_static(scheduler, self.f)
+    }
+}
+
+impl<F> fmt::Debug for StaticGraph<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StaticGraph({} tasks)", self.info.task_count())
+    }
+}
+
+/// A graph built by `graph!(|x: T, ..| { .. })`: compiled once, run many times.
+///
+/// `graph!(|n: u64| { let s = sq(n); let c = cu(n); s + c })` expands to about this:
+///
+/// ```
+/// use dagwood_runtime::{Exec, GraphFn, GraphInfo, TaskInfo};
+/// static INFO: GraphInfo = GraphInfo {
+///     tasks: &[
+///         TaskInfo { key: "s", inputs: &[], fused_with_next: false },
+///         TaskInfo { key: "c", inputs: &[], fused_with_next: false },
+///     ],
+///     output_inputs: &[0, 1],
+///     params: &["n"],
+/// };
+/// let g = GraphFn::<_, (u64,)>::new(&INFO, |exec: &Exec, n: u64| {
+///     let (s, c) = exec.join(
+///         || exec.task("s", || (0..n).map(|i| i * i).sum::<u64>()),
+///         || exec.task("c", || (0..n).map(|i| i * i * i).sum::<u64>()),
+///     );
+///     s + c
+/// });
+/// assert_eq!(g.run(3).unwrap(), 5 + 9);
+/// assert_eq!(g.run(4).unwrap(), 14 + 36);
+/// ```
+pub struct GraphFn<F, Args> {
+    info: &'static GraphInfo,
+    f: F,
+    _args: PhantomData<fn(Args)>,
+}
+
+impl<F, Args> GraphFn<F, Args> {
+    /// Wraps a generated body; called by `graph!`.
+    pub fn new(info: &'static GraphInfo, f: F) -> GraphFn<F, Args> {
+        GraphFn {
+            info,
+            f,
+            _args: PhantomData,
+        }
+    }
+
+    /// The graph's shape.
+    pub fn info(&self) -> &'static GraphInfo {
+        self.info
+    }
+
+    /// The graph in Graphviz DOT.
+    pub fn to_dot(&self) -> String {
+        self.info.to_dot()
+    }
+}
+
+impl<F, Args> fmt::Debug for GraphFn<F, Args> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "GraphFn({} tasks)", self.info.task_count())
+    }
+}
+
+macro_rules! graph_fn_arity {
+    ($($arg:ident: $ty:ident),*) => {
+        impl<Func, Ret, $($ty),*> GraphFn<Func, ($($ty,)*)>
+        where
+            Func: Fn(&Exec, $($ty),*) -> Ret + Sync,
+            Ret: Send,
+            $($ty: Send,)*
+        {
+            /// Runs the graph on these arguments with the default scheduler.
+            #[allow(clippy::too_many_arguments)]
+            pub fn run(&self, $($arg: $ty),*) -> Result<Ret> {
+                self.run_with(&Scheduler::current(), $($arg),*)
+            }
+
+            /// Runs the graph on these arguments with `scheduler`.
+            #[allow(clippy::too_many_arguments)]
+            pub fn run_with(&self, scheduler: &Scheduler, $($arg: $ty),*) -> Result<Ret> {
+                let f = &self.f;
+                run_static(scheduler, move |exec| f(exec, $($arg),*))
+            }
+        }
+    };
+}
+
+graph_fn_arity!();
+graph_fn_arity!(a: A);
+graph_fn_arity!(a: A, b: B);
+graph_fn_arity!(a: A, b: B, c: C);
+graph_fn_arity!(a: A, b: B, c: C, d: D);
+graph_fn_arity!(a: A, b: B, c: C, d: D, e: E);
+graph_fn_arity!(a: A, b: B, c: C, d: D, e: E, g: G);
+graph_fn_arity!(a: A, b: B, c: C, d: D, e: E, g: G, h: H);
+graph_fn_arity!(a: A, b: B, c: C, d: D, e: E, g: G, h: H, i: I);

@@ -1,0 +1,49 @@
+//! # dagwood — Dask for Rust
+//!
+//! Parallel computing built from task graphs. Graphs come two ways:
+//!
+//! * **static**, from the [`graph!`] macro: the DAG is known while compiling, so
+//!   chains are fused into straight-line code and independent tasks become
+//!   nested `rayon::join`s — no allocation and no type erasure per task;
+//! * **dynamic**, from [`Delayed`] handles, built with [`delayed()`] and the
+//!   `lazy` form that [`#[delayed]`](macro@delayed) adds to a function.
+//!
+//! Both run on one runtime ([`Scheduler::Threads`] by default, or
+//! [`Scheduler::Sync`] for deterministic debugging).
+//!
+//! ```
+//! use dagwood::prelude::*;
+//!
+//! #[delayed]
+//! fn inc(x: i64) -> i64 { x + 1 }
+//!
+//! #[delayed]
+//! fn add(a: i64, b: i64) -> i64 { a + b }
+//!
+//! // dynamic: handles combine into a graph, nothing runs until compute()
+//! let total = add::lazy(inc::lazy(1), inc::lazy(2));
+//! assert_eq!(total.compute().unwrap(), 5);
+//!
+//! // static: the same graph, laid out by the compiler
+//! let g = graph! {
+//!     let a = inc(1);
+//!     let b = inc(2);
+//!     add(a, b)
+//! };
+//! assert_eq!(g.compute().unwrap(), 5);
+//! ```
+#![warn(missing_docs)]
+
+pub use dagwood_collections as collections;
+pub use dagwood_macros::{delayed, graph};
+pub use dagwood_runtime::*;
+
+/// What generated code refers to; not part of the public API.
+#[doc(hidden)]
+pub use dagwood_runtime::macro_support as __private;
+
+/// The names most programs need: `use dagwood::prelude::*;`.
+pub mod prelude {
+    pub use dagwood_macros::{delayed, graph};
+    pub use dagwood_runtime::prelude::*;
+}
