@@ -77,3 +77,19 @@ where
 {
     tree_reduce(items, fan_in, "sum", |vs: Vec<T>| vs.into_iter().sum())
 }
+
+/// Gathers many handles into one handle of a `Vec`, in order (what Dask does
+/// for a list of delayed values passed as an argument).
+///
+/// ```
+/// use dagwood_runtime::{delayed, Delayed};
+/// let parts: Delayed<Vec<i32>> = (1..=3).map(|i| delayed(i * 10)).collect();
+/// assert_eq!(parts.compute().unwrap(), vec![10, 20, 30]);
+/// ```
+impl<T: Clone + Send + Sync + 'static> FromIterator<Delayed<T>> for Delayed<Vec<T>> {
+    fn from_iter<I: IntoIterator<Item = Delayed<T>>>(items: I) -> Delayed<Vec<T>> {
+        let mut b = TaskBuilder::new("list");
+        let slots = b.args(items);
+        b.build(move |args| slots.iter().map(|s| s.take(args)).collect())
+    }
+}
