@@ -26,7 +26,9 @@ fn independent(c: &mut Criterion) {
     g.bench_function("std-threads", |b| {
         b.iter(|| independent_threads(black_box(1), threads()))
     });
-    g.bench_function("sequential", |b| b.iter(|| independent_sequential(black_box(1))));
+    g.bench_function("sequential", |b| {
+        b.iter(|| independent_sequential(black_box(1)))
+    });
     g.finish();
 }
 
@@ -40,8 +42,12 @@ fn dynamic(c: &mut Criterion) {
         });
     }
     g.bench_function("rayon", |b| b.iter(|| dynamic_rayon(black_box(1))));
-    g.bench_function("std-threads", |b| b.iter(|| dynamic_threads(black_box(1), threads())));
-    g.bench_function("sequential", |b| b.iter(|| dynamic_sequential(black_box(1))));
+    g.bench_function("std-threads", |b| {
+        b.iter(|| dynamic_threads(black_box(1), threads()))
+    });
+    g.bench_function("sequential", |b| {
+        b.iter(|| dynamic_sequential(black_box(1)))
+    });
     g.finish();
 }
 
@@ -50,7 +56,11 @@ fn chain(c: &mut Criterion) {
     g.throughput(Throughput::Elements(CHAIN as u64));
     let graph = chain_graph();
     g.bench_function("dagwood-static-fused", |b| {
-        b.iter(|| graph.run_with(&Scheduler::default(), black_box(1)).unwrap_or(0))
+        b.iter(|| {
+            graph
+                .run_with(&Scheduler::default(), black_box(1))
+                .unwrap_or(0)
+        })
     });
     g.bench_function("dagwood-dynamic-fused", |b| {
         b.iter(|| chain_dynamic(black_box(1), &Scheduler::Sync))

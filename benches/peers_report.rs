@@ -51,27 +51,65 @@ fn main() {
         println!(r#"{{"workload":"{workload}","impl":"{imp}","us_per_task":{us:.5}}}"#);
     };
     let n = INDEPENDENT + 1;
-    report("independent", "dagwood-static", measure(n, repeat, || {
-        independent.run_with(&threads, black_box(1)).unwrap_or(0)
-    }));
-    report("independent", "rayon", measure(n, repeat, || independent_rayon(black_box(1))));
-    report("independent", "std-threads", measure(n, repeat, || {
-        independent_threads(black_box(1), n_threads)
-    }));
-    report("independent", "sequential", measure(n, repeat, || independent_sequential(black_box(1))));
-    report("dynamic", "dagwood-dynamic", measure(DYNAMIC, repeat, || {
-        dynamic_build_and_run(black_box(1), &threads)
-    }));
-    report("dynamic", "rayon", measure(DYNAMIC, repeat, || dynamic_rayon(black_box(1))));
-    report("dynamic", "std-threads", measure(DYNAMIC, repeat, || {
-        dynamic_threads(black_box(1), n_threads)
-    }));
-    report("dynamic", "sequential", measure(DYNAMIC, repeat, || dynamic_sequential(black_box(1))));
-    report("chain", "dagwood-static", measure(CHAIN, repeat, || {
-        chain.run_with(&threads, black_box(1)).unwrap_or(0)
-    }));
-    report("chain", "dagwood-dynamic", measure(CHAIN, repeat, || {
-        chain_dynamic(black_box(1), &threads)
-    }));
-    report("chain", "plain-loop", measure(CHAIN, repeat, || chain_loop(black_box(1))));
+    report(
+        "independent",
+        "dagwood-static",
+        measure(n, repeat, || {
+            independent.run_with(&threads, black_box(1)).unwrap_or(0)
+        }),
+    );
+    report(
+        "independent",
+        "rayon",
+        measure(n, repeat, || independent_rayon(black_box(1))),
+    );
+    report(
+        "independent",
+        "std-threads",
+        measure(n, repeat, || independent_threads(black_box(1), n_threads)),
+    );
+    report(
+        "independent",
+        "sequential",
+        measure(n, repeat, || independent_sequential(black_box(1))),
+    );
+    report(
+        "dynamic",
+        "dagwood-dynamic",
+        measure(DYNAMIC, repeat, || {
+            dynamic_build_and_run(black_box(1), &threads)
+        }),
+    );
+    report(
+        "dynamic",
+        "rayon",
+        measure(DYNAMIC, repeat, || dynamic_rayon(black_box(1))),
+    );
+    report(
+        "dynamic",
+        "std-threads",
+        measure(DYNAMIC, repeat, || dynamic_threads(black_box(1), n_threads)),
+    );
+    report(
+        "dynamic",
+        "sequential",
+        measure(DYNAMIC, repeat, || dynamic_sequential(black_box(1))),
+    );
+    report(
+        "chain",
+        "dagwood-static",
+        measure(CHAIN, repeat, || {
+            chain.run_with(&threads, black_box(1)).unwrap_or(0)
+        }),
+    );
+    report(
+        "chain",
+        "dagwood-dynamic",
+        measure(CHAIN, repeat, || chain_dynamic(black_box(1), &threads)),
+    );
+    report(
+        "chain",
+        "plain-loop",
+        measure(CHAIN, repeat, || chain_loop(black_box(1))),
+    );
 }

@@ -76,7 +76,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     assert_eq!(got.len(), expected.len());
     for (g, e) in got.iter().zip(&expected) {
-        assert!((g - e).abs() < 1e-12, "pair correlation differs: {g} vs {e}");
+        assert!(
+            (g - e).abs() < 1e-12,
+            "pair correlation differs: {g} vs {e}"
+        );
     }
     let (best, value) = got
         .iter()
@@ -92,7 +95,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         i += 1;
     }
     println!("{n} series × {len} samples: {} pair tasks", got.len());
-    println!("most correlated pair: ({i}, {}) with r = {value:.4}", i + 1 + k);
+    println!(
+        "most correlated pair: ({i}, {}) with r = {value:.4}",
+        i + 1 + k
+    );
     println!(
         "sequential {sequential:.1?}, dagwood {parallel:.1?} ({:.2}x); results identical",
         sequential.as_secs_f64() / parallel.as_secs_f64()

@@ -43,14 +43,23 @@ fn load(i: u64) -> Vec<f64> {
 /// Drops missing readings and clips outliers.
 #[delayed]
 fn clean(raw: Vec<f64>) -> Vec<f64> {
-    raw.into_iter().filter(|x| !x.is_nan()).map(|x| x.min(100.0)).collect()
+    raw.into_iter()
+        .filter(|x| !x.is_nan())
+        .map(|x| x.min(100.0))
+        .collect()
 }
 
 /// Statistics of one cleaned input (reads it by reference).
 #[delayed]
 fn analyse(data: &Vec<f64>) -> Stats {
     data.iter().fold(
-        Stats { count: 0, sum: 0.0, sum_sq: 0.0, min: f64::INFINITY, max: f64::NEG_INFINITY },
+        Stats {
+            count: 0,
+            sum: 0.0,
+            sum_sq: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+        },
         |s, &x| Stats {
             count: s.count + 1,
             sum: s.sum + x,
@@ -80,13 +89,19 @@ fn close(a: (usize, f64, f64, f64, f64), b: (usize, f64, f64, f64, f64)) -> bool
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let n: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(16);
+    let n: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(16);
 
     // Plain sequential code: the reference.
     let t = Instant::now();
     let expected = summarise((0..n).map(|i| analyse(&clean(load(i)))).collect());
     let sequential = t.elapsed();
-    println!("sequential      {n} inputs: {:>8.1?}  {expected:?}", sequential);
+    println!(
+        "sequential      {n} inputs: {:>8.1?}  {expected:?}",
+        sequential
+    );
 
     // 1. A static graph of four inputs, written out: the macro fuses each
     //    load → clean → analyse chain and runs the four chains in parallel.
@@ -113,13 +128,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let got = four.compute()?;
     let want = summarise((0..4).map(|i| analyse(&clean(load(i)))).collect());
-    assert!(close(got, want), "graph! result differs: {got:?} vs {want:?}");
+    assert!(
+        close(got, want),
+        "graph! result differs: {got:?} vs {want:?}"
+    );
     println!("graph!           4 inputs: {:>8.1?}  {got:?}", t.elapsed());
 
     // 2. The same pipeline over n inputs with lazy handles built in a loop.
     let t = Instant::now();
-    let stats: Delayed<Vec<Stats>> =
-        (0..n).map(|i| analyse::lazy(clean::lazy(load::lazy(i)))).collect();
+    let stats: Delayed<Vec<Stats>> = (0..n)
+        .map(|i| analyse::lazy(clean::lazy(load::lazy(i))))
+        .collect();
     let summary = summarise::lazy(stats);
     let plan = dagwood::Plan::new(&summary);
     println!(
@@ -129,7 +148,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let got = plan.compute()?;
     let parallel = t.elapsed();
-    assert!(close(got, expected), "lazy result differs: {got:?} vs {expected:?}");
+    assert!(
+        close(got, expected),
+        "lazy result differs: {got:?} vs {expected:?}"
+    );
     println!("lazy handles    {n} inputs: {:>8.1?}  {got:?}", parallel);
     println!(
         "speed-up over sequential: {:.2}x on {} threads",

@@ -128,9 +128,14 @@ fn generic_functions() {
 #[test]
 fn result_returns_surface_errors_with_the_key() {
     assert_eq!(bounded::lazy(3).compute().unwrap(), 3);
-    let err = inc::lazy(bounded::lazy(inc::lazy(20))).compute().unwrap_err();
+    let err = inc::lazy(bounded::lazy(inc::lazy(20)))
+        .compute()
+        .unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("bounded") && msg.contains("21 is too big"), "{msg}");
+    assert!(
+        msg.contains("bounded") && msg.contains("21 is too big"),
+        "{msg}"
+    );
     assert_eq!(err.key().map(|k| k.name()), Some("bounded"));
 }
 

@@ -109,7 +109,11 @@ fn info_and_dot_describe_the_graph() {
 #[test]
 fn borrowed_bindings_are_shared_not_cloned() {
     let data: Vec<i64> = (1..=1000).collect();
-    let expected = (data.iter().sum::<i64>(), data.len(), data.iter().max().copied());
+    let expected = (
+        data.iter().sum::<i64>(),
+        data.len(),
+        data.iter().max().copied(),
+    );
     for s in schedulers() {
         let g = graph! {
             let v = data.clone();
@@ -336,7 +340,10 @@ fn parameters_consumed_by_several_tasks_are_cloned() {
         (joined, owned, n)
     });
     let out = f.run(vec!["a".into(), "b".into()]).unwrap();
-    assert_eq!(out, ("a b".to_string(), vec!["A".to_string(), "B".into()], 2));
+    assert_eq!(
+        out,
+        ("a b".to_string(), vec!["A".to_string(), "B".into()], 2)
+    );
 }
 
 fn into_upper(v: Vec<String>) -> Vec<String> {
@@ -444,4 +451,62 @@ proptest! {
         });
         prop_assert_eq!(f.run(xs).unwrap(), fan_in(&xs));
     }
+}
+
+#[test]
+fn clones_parallel_consumers_of_a_value_needed_afterwards() {
+    static CLONES: AtomicUsize = AtomicUsize::new(0);
+    let g = graph! {
+        let a = Counted { value: 3, clones: &CLONES };
+        let b = eat(a);
+        let c = eat(a);
+        let d = b + c;
+        (eat(a), d)
+    };
+    // b and c run in parallel and both consume a, which the output still needs.
+    assert_eq!(g.compute().unwrap(), (3, 6));
+    assert_eq!(CLONES.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn user_names_do_not_clash_with_generated_ones() {
+    let g = graph! {
+        let __exec = 1;
+        let __dagwood_clone_a_0 = __exec + 1;
+        let __dagwood_args = __exec * 10;
+        __exec + __dagwood_clone_a_0 + __dagwood_args
+    };
+    assert_eq!(g.compute().unwrap(), 13);
+}
+
+fn generic_graph<T>(x: T) -> (T, T)
+where
+    T: Clone + Send + Sync + std::ops::Add<Output = T>,
+{
+    graph! {
+        let a = x.clone();
+        let b = a.clone() + a.clone();
+        let c = a + x.clone();
+        (b, c)
+    }
+    .compute()
+    .unwrap()
+}
+
+#[test]
+fn graphs_inside_generic_functions() {
+    assert_eq!(generic_graph(2), (4, 4));
+    assert_eq!(generic_graph(1.5), (3.0, 3.0));
+}
+
+#[test]
+fn outer_variables_are_borrowed() {
+    let names = ["x".to_string(), "yy".to_string()];
+    let g = graph! {
+        let lens: Vec<usize> = names.iter().map(String::len).collect();
+        let joined = names.concat();
+        (lens, joined)
+    };
+    assert_eq!(g.compute().unwrap(), (vec![1, 2], "xyy".to_string()));
+    assert_eq!(names.len(), 2);
 }

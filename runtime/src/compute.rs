@@ -18,9 +18,9 @@ impl Results {
             .0
             .next()
             .ok_or_else(|| Error::Internal("fewer results than outputs".into()))?;
-        let typed = v
-            .downcast::<T>()
-            .map_err(|_| Error::Internal(format!("result is not a {}", std::any::type_name::<T>())))?;
+        let typed = v.downcast::<T>().map_err(|_| {
+            Error::Internal(format!("result is not a {}", std::any::type_name::<T>()))
+        })?;
         // Unique unless the value is also held elsewhere (a `delayed(value)`
         // constant, or a second request for the same handle): clone only then.
         Ok(Arc::try_unwrap(typed).unwrap_or_else(|shared| (*shared).clone()))

@@ -18,7 +18,12 @@ fn schedulers() -> Vec<Scheduler> {
     ]
 }
 
-fn counted(name: &'static str, input: &Delayed<i64>, runs: &Arc<AtomicUsize>, k: i64) -> Delayed<i64> {
+fn counted(
+    name: &'static str,
+    input: &Delayed<i64>,
+    runs: &Arc<AtomicUsize>,
+    k: i64,
+) -> Delayed<i64> {
     let runs = runs.clone();
     input.map(name, move |v: &i64| {
         runs.fetch_add(1, Ordering::SeqCst);
@@ -101,14 +106,19 @@ fn deep_chain_builds_runs_and_drops_without_overflow() {
     }
     for s in [Scheduler::Sync, Scheduler::default()] {
         assert_eq!(x.compute_with(&s).unwrap(), n);
-        assert_eq!(Plan::new(&x).with_fusion(false).compute_with(&s).unwrap(), n);
+        assert_eq!(
+            Plan::new(&x).with_fusion(false).compute_with(&s).unwrap(),
+            n
+        );
     }
     drop(x);
 }
 
 #[test]
 fn wide_graph_of_many_tasks() {
-    let parts: Vec<_> = (0..20_000_i64).map(|i| delayed(i).map("sq", |v: &i64| v * v)).collect();
+    let parts: Vec<_> = (0..20_000_i64)
+        .map(|i| delayed(i).map("sq", |v: &i64| v * v))
+        .collect();
     let total = sum(parts, 16).unwrap();
     let expected: i64 = (0..20_000_i64).map(|i| i * i).sum();
     for s in schedulers() {
@@ -132,7 +142,10 @@ fn keys_are_readable_and_settable() {
 
 #[test]
 fn tree_reduce_shapes_and_errors() {
-    let r = tree_reduce((0..10).map(delayed), 3, "cat", |v: Vec<i32>| v.into_iter().sum()).unwrap();
+    let r = tree_reduce((0..10).map(delayed), 3, "cat", |v: Vec<i32>| {
+        v.into_iter().sum()
+    })
+    .unwrap();
     assert_eq!(r.key().name(), "cat");
     assert_eq!(r.key().indices()[0], 2, "10 -> 4 -> 2 -> 1: third level");
     assert_eq!(r.compute().unwrap(), 45);
@@ -141,7 +154,10 @@ fn tree_reduce_shapes_and_errors() {
     let err = tree_reduce(Vec::<Delayed<i32>>::new(), 2, "cat", |v| v[0]).unwrap_err();
     assert!(err.to_string().contains("no items"), "{err}");
     let err = tree_reduce([delayed(1)], 1, "cat", |v| v[0]).unwrap_err();
-    assert!(err.to_string().contains("fan_in must be at least 2"), "{err}");
+    assert!(
+        err.to_string().contains("fan_in must be at least 2"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -190,7 +206,11 @@ fn by_value_inputs_move_when_last_consumer() {
     let a = consume(&made);
     let b2 = consume(&made);
     compute_all_with((&a, &b2), &Scheduler::Sync).unwrap();
-    assert_eq!(clones.load(Ordering::SeqCst), 1, "two consumers: one clone, one move");
+    assert_eq!(
+        clones.load(Ordering::SeqCst),
+        1,
+        "two consumers: one clone, one move"
+    );
 }
 
 /// A random DAG: node i reads up to three earlier nodes.

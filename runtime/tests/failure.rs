@@ -6,7 +6,11 @@ use std::sync::Arc;
 use dagwood_runtime::{delayed, sum, Delayed, Error, Scheduler, TaskBuilder, TaskError};
 
 fn schedulers() -> Vec<Scheduler> {
-    vec![Scheduler::Sync, Scheduler::threads(2).unwrap(), Scheduler::threads(4).unwrap()]
+    vec![
+        Scheduler::Sync,
+        Scheduler::threads(2).unwrap(),
+        Scheduler::threads(4).unwrap(),
+    ]
 }
 
 #[test]
@@ -29,7 +33,10 @@ fn a_panic_in_one_of_ten_thousand_tasks() {
         let total = sum(parts, 8).unwrap();
         let err = total.compute_with(&s).unwrap_err();
         match &err {
-            Error::Task { key, cause: TaskError::Panicked(msg) } => {
+            Error::Task {
+                key,
+                cause: TaskError::Panicked(msg),
+            } => {
                 assert_eq!(key, &bad_key);
                 assert_eq!(msg, "bad input 4321");
             }
@@ -75,8 +82,15 @@ fn an_err_deep_in_a_chain() {
             };
             assert_eq!(key.name(), "step");
             assert!(matches!(cause, TaskError::Failed(_)));
-            assert_eq!(err.to_string(), format!("task {key} failed: value 77 is odd"));
-            assert_eq!(ran_after.load(Ordering::SeqCst), 0, "nothing after the failure ran");
+            assert_eq!(
+                err.to_string(),
+                format!("task {key} failed: value 77 is odd")
+            );
+            assert_eq!(
+                ran_after.load(Ordering::SeqCst),
+                0,
+                "nothing after the failure ran"
+            );
             // The source chain is intact for callers that walk it.
             let source = std::error::Error::source(&err).unwrap();
             assert_eq!(source.to_string(), "value 77 is odd");
@@ -100,7 +114,12 @@ fn failures_do_not_poison_later_runs() {
 
 #[test]
 fn panics_with_non_string_payloads_are_reported() {
-    let x = delayed(1).map("odd-panic", |_: &i32| -> i32 { std::panic::panic_any(42_u8) });
+    let x = delayed(1).map("odd-panic", |_: &i32| -> i32 {
+        std::panic::panic_any(42_u8)
+    });
     let err = x.compute_with(&Scheduler::Sync).unwrap_err();
-    assert!(err.to_string().contains("non-string panic payload"), "{err}");
+    assert!(
+        err.to_string().contains("non-string panic payload"),
+        "{err}"
+    );
 }

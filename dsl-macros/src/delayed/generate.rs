@@ -6,7 +6,14 @@ use quote::{format_ident, quote};
 use syn::LitStr;
 
 pub(crate) fn generate(model: &LazyFn) -> TokenStream {
-    let item = &model.item;
+    let mut item = model.item.clone();
+    if model.params.iter().any(|p| p.by_ref) {
+        // The lazy form needs owned, sized inputs, so `#[delayed]` functions take `&Vec<T>`
+        // and `&String` where clippy would ask for `&[T]` and `&str`.
+        item.attrs
+            .push(syn::parse_quote!(#[allow(clippy::ptr_arg)]));
+    }
+    let item = &item;
     let vis = &item.vis;
     let name = &item.sig.ident;
     let key = LitStr::new(&name.to_string(), name.span());
@@ -83,7 +90,11 @@ pub(crate) fn generate(model: &LazyFn) -> TokenStream {
         #[allow(dead_code)]
         impl #name {
             #[doc = #lazy_doc]
-            #[allow(clippy::too_many_arguments, clippy::needless_pass_by_value)]
+            #[allow(
+                clippy::too_many_arguments,
+                clippy::needless_pass_by_value,
+                clippy::multiple_bound_locations
+            )]
             pub fn lazy #impl_generics (#(#lazy_params),*) -> ::dagwood::__private::Delayed<#ret_ty>
             #where_clause
             {

@@ -40,19 +40,101 @@ mod tests {
     #[test]
     fn rejects_misuse() {
         let cases: Vec<(TokenStream, TokenStream, &str)> = vec![
-            (quote!(foo), quote!(fn f() {}), "takes no arguments"),
-            (quote!(), quote!(struct S;), "can only be applied to a free function"),
-            (quote!(), quote!(impl S {}), "can only be applied to a free function"),
-            (quote!(), quote!(fn f(&self) {}), "methods"),
-            (quote!(), quote!(async fn f() {}), "async"),
-            (quote!(), quote!(unsafe fn f() {}), "unsafe"),
-            (quote!(), quote!(fn f(x: impl Clone) {}), "impl Trait"),
-            (quote!(), quote!(fn f() -> impl Clone { 1 }), "impl Trait"),
-            (quote!(), quote!(fn f(x: &str) {}), "&String"),
-            (quote!(), quote!(fn f(x: &[u8]) {}), "&Vec<u8>"),
-            (quote!(), quote!(fn f(x: &mut i32) {}), "&mut"),
-            (quote!(), quote!(fn f(x: &i32) -> &i32 { x }), "reference"),
-            (quote!(), quote!(fn f<'a>(x: &'a i32) -> Option<&'a i32> { None }), "reference"),
+            (
+                quote!(foo),
+                quote!(
+                    fn f() {}
+                ),
+                "takes no arguments",
+            ),
+            (
+                quote!(),
+                quote!(
+                    struct S;
+                ),
+                "can only be applied to a free function",
+            ),
+            (
+                quote!(),
+                quote!(impl S {}),
+                "can only be applied to a free function",
+            ),
+            (
+                quote!(),
+                quote!(
+                    fn f(&self) {}
+                ),
+                "methods",
+            ),
+            (
+                quote!(),
+                quote!(
+                    async fn f() {}
+                ),
+                "async",
+            ),
+            (
+                quote!(),
+                quote!(
+                    unsafe fn f() {}
+                ),
+                "unsafe",
+            ),
+            (
+                quote!(),
+                quote!(
+                    fn f(x: impl Clone) {}
+                ),
+                "impl Trait",
+            ),
+            (
+                quote!(),
+                quote!(
+                    fn f() -> impl Clone {
+                        1
+                    }
+                ),
+                "impl Trait",
+            ),
+            (
+                quote!(),
+                quote!(
+                    fn f(x: &str) {}
+                ),
+                "&String",
+            ),
+            (
+                quote!(),
+                quote!(
+                    fn f(x: &[u8]) {}
+                ),
+                "&Vec<u8>",
+            ),
+            (
+                quote!(),
+                quote!(
+                    fn f(x: &mut i32) {}
+                ),
+                "&mut",
+            ),
+            (
+                quote!(),
+                quote!(
+                    fn f(x: &i32) -> &i32 {
+                        x
+                    }
+                ),
+                "reference",
+            ),
+            (
+                quote!(),
+                quote!(
+                    fn f<'a>(x: &'a i32) -> Option<&'a i32> {
+                        None
+                    }
+                ),
+                "reference",
+            ),
         ];
         for (attr, item, want) in cases {
             let got = err_of(attr, item.clone());
@@ -76,7 +158,10 @@ mod tests {
         assert!(out.contains("build_result"), "{out}");
         assert!(out.contains("inc :: < T , N >"), "{out}");
         assert!(out.contains("T : :: core :: clone :: Clone"), "{out}");
-        assert!(!lazy.contains("'a"), "lifetimes are dropped from the lazy form: {out}");
+        assert!(
+            !lazy.contains("'a"),
+            "lifetimes are dropped from the lazy form: {out}"
+        );
         assert!(!out.contains("compile_error"), "{out}");
     }
 }

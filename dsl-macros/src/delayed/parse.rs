@@ -421,7 +421,7 @@ fn mentions_any(ty: &Type, names: &[Ident]) -> bool {
         fn visit_path(&mut self, p: &'ast syn::Path) {
             if p.leading_colon.is_none() {
                 if let Some(first) = p.segments.first() {
-                    if self.names.iter().any(|n| *n == first.ident) {
+                    if self.names.contains(&first.ident) {
                         self.found = true;
                     }
                 }

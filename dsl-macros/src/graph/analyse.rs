@@ -9,6 +9,7 @@
 use super::parse::{GraphInput, LetTask, Param, TaskExpr};
 use super::uses::{self, Mode};
 use proc_macro2::Ident;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use syn::{Expr, Item, ReturnType, Type};
 
@@ -93,7 +94,15 @@ pub(crate) fn analyse(input: GraphInput) -> syn::Result<Graph> {
     let params: Vec<Param> = input
         .params
         .as_ref()
-        .map(|p| p.list.iter().map(|p| Param { ident: p.ident.clone(), ty: p.ty.clone() }).collect())
+        .map(|p| {
+            p.list
+                .iter()
+                .map(|p| Param {
+                    ident: p.ident.clone(),
+                    ty: p.ty.clone(),
+                })
+                .collect()
+        })
         .unwrap_or_default();
     let defined = params
         .iter()
@@ -108,13 +117,17 @@ pub(crate) fn analyse(input: GraphInput) -> syn::Result<Graph> {
         );
     for (ident, id) in defined {
         let name = ident.to_string();
-        if names.contains_key(&name) {
-            errors.push(syn::Error::new_spanned(
+        match names.entry(name) {
+            Entry::Occupied(e) => errors.push(syn::Error::new_spanned(
                 ident,
-                format!("binding `{name}` is defined twice in this graph; rename one of them"),
-            ));
-        } else {
-            names.insert(name, id);
+                format!(
+                    "binding `{}` is defined twice in this graph; rename one of them",
+                    e.key()
+                ),
+            )),
+            Entry::Vacant(e) => {
+                e.insert(id);
+            }
         }
     }
     errors.check()?;
@@ -142,7 +155,11 @@ pub(crate) fn analyse(input: GraphInput) -> syn::Result<Graph> {
 
     // Unused tasks: almost always a mistake (a typo in a consumer, or a forgotten output).
     let mut used = vec![false; input.tasks.len()];
-    for u in task_uses.iter().chain(std::iter::once(&output_uses)).flatten() {
+    for u in task_uses
+        .iter()
+        .chain(std::iter::once(&output_uses))
+        .flatten()
+    {
         if let BindingId::Task(t) = u.binding {
             used[t] = true;
         }
@@ -283,7 +300,10 @@ fn find_cycle(tasks: &[LetTask], uses: &[Vec<Use>]) -> Option<syn::Error> {
         let mut stack = Vec::new();
         if let Some(cycle) = visit(t, uses, &mut state, &mut stack) {
             let (first, mention) = &cycle[0];
-            let mut path: Vec<String> = cycle.iter().map(|(n, _)| tasks[*n].ident.to_string()).collect();
+            let mut path: Vec<String> = cycle
+                .iter()
+                .map(|(n, _)| tasks[*n].ident.to_string())
+                .collect();
             path.push(tasks[*first].ident.to_string());
             let msg = format!("cycle: {}", path.join(" -> "));
             return Some(match mention {
@@ -333,7 +353,11 @@ mod tests {
             .iter()
             .map(|t| &t.uses)
             .chain(std::iter::once(&g.output.uses))
-            .map(|uses| uses.iter().map(|u| (g.ident(u.binding).to_string(), u.mode)).collect())
+            .map(|uses| {
+                uses.iter()
+                    .map(|u| (g.ident(u.binding).to_string(), u.mode))
+                    .collect()
+            })
             .collect()
     }
 
@@ -390,7 +414,10 @@ mod tests {
 
     #[test]
     fn checks() {
-        assert_eq!(err("let a = f(b); let b = 1; a"), "binding `b` is used before it is defined");
+        assert_eq!(
+            err("let a = f(b); let b = 1; a"),
+            "binding `b` is used before it is defined"
+        );
         assert!(err("let a = 1; let a = 2; a").contains("defined twice"));
         assert!(err("|a: i32| { let a = 2; a }").contains("defined twice"));
         assert!(err("let x = 1; let y = 2; y").starts_with("task `x` is never used"));

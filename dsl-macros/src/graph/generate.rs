@@ -156,10 +156,8 @@ impl Gen<'_> {
             let inner_live = without(live_after, rebinds);
             let body = self.stmts(branch, &inner_live);
             let binds = rebinds.iter().map(Rebind::stmt);
-            parts.push((
-                quote!({ #(#binds)* #body (#(#outs,)*) }),
-                quote!((#(#outs,)*)),
-            ));
+            let tail = tuple(&outs);
+            parts.push((quote!({ #(#binds)* #body #tail }), quote!((#(#outs,)*))));
         }
         let (expr, pat) = self.join(&parts);
         out.extend(quote!(let #pat = #expr;));
@@ -198,7 +196,8 @@ impl Gen<'_> {
         let outs = self.outs(step, live_after);
         let body = self.stmts(step, &without(live_after, rebinds));
         let binds = rebinds.iter().map(Rebind::stmt);
-        quote!(let (#(#outs,)*) = { #(#binds)* #body (#(#outs,)*) };)
+        let tail = tuple(&outs);
+        quote!(let (#(#outs,)*) = { #(#binds)* #body #tail };)
     }
 
     /// Emits `let __dagwood_clone_a_N = Clone::clone(&a);` for the use `u`, spanned at the
@@ -229,13 +228,7 @@ impl Gen<'_> {
     fn task(&self, t: usize, rebinds: &[Rebind]) -> TokenStream {
         let task = &self.g.tasks[t];
         let key = LitStr::new(&task.ident.to_string(), task.ident.span());
-        let call = self.task_call(
-            &key,
-            &task.expr,
-            task.ty.as_ref(),
-            task.fallible,
-            rebinds,
-        );
+        let call = self.task_call(&key, &task.expr, task.ty.as_ref(), task.fallible, rebinds);
         let ident = &task.ident;
         quote!(let #ident = #call;)
     }
@@ -311,6 +304,12 @@ impl Gen<'_> {
     }
 }
 
+/// The tail expression handing `outs` back as a tuple; nothing for none (the block is
+/// then `()` already, and an explicit `()` would draw `clippy::unused_unit`).
+fn tuple(outs: &[Ident]) -> Option<TokenStream> {
+    (!outs.is_empty()).then(|| quote!((#(#outs,)*)))
+}
+
 /// `live` without the bindings that `rebinds` shadow: inside the child, those names refer
 /// to its private clones, which nothing uses after it.
 fn without(live: &BTreeSet<BindingId>, rebinds: &[Rebind]) -> BTreeSet<BindingId> {
@@ -342,7 +341,10 @@ fn graph_info(g: &Graph, tree: Option<&Tree>) -> TokenStream {
             _ => None,
         })
         .collect();
-    let fused = tree.map_or_else(|| vec![false; n], |t| lower::fused(t, &only_input, &consumers));
+    let fused = tree.map_or_else(
+        || vec![false; n],
+        |t| lower::fused(t, &only_input, &consumers),
+    );
 
     let tasks = g.tasks.iter().zip(&fused).map(|(t, fused)| {
         let key = LitStr::new(&t.ident.to_string(), t.ident.span());

@@ -131,9 +131,13 @@ fn mark(tree: &Tree, only_input: &[Option<usize>], consumers: &[usize], out: &mu
                     }
                 }
             }
-            steps.iter().for_each(|s| mark(s, only_input, consumers, out));
+            steps
+                .iter()
+                .for_each(|s| mark(s, only_input, consumers, out));
         }
-        Tree::Parallel(branches) => branches.iter().for_each(|b| mark(b, only_input, consumers, out)),
+        Tree::Parallel(branches) => branches
+            .iter()
+            .for_each(|b| mark(b, only_input, consumers, out)),
     }
 }
 
@@ -144,7 +148,10 @@ mod tests {
 
     #[test]
     fn chain() {
-        assert_eq!(lower(&[vec![], vec![0], vec![1]]), Some(S(vec![T(0), T(1), T(2)])));
+        assert_eq!(
+            lower(&[vec![], vec![0], vec![1]]),
+            Some(S(vec![T(0), T(1), T(2)]))
+        );
     }
 
     #[test]
@@ -164,7 +171,10 @@ mod tests {
     fn n_graph() {
         // a -> c, a -> d, b -> d
         let deps = [vec![], vec![], vec![0], vec![0, 1]];
-        assert_eq!(lower(&deps), Some(S(vec![P(vec![T(0), T(1)]), P(vec![T(2), T(3)])])));
+        assert_eq!(
+            lower(&deps),
+            Some(S(vec![P(vec![T(0), T(1)]), P(vec![T(2), T(3)])]))
+        );
     }
 
     #[test]

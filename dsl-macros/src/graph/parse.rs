@@ -195,10 +195,12 @@ fn from_stmts(
     }
     let output = match stmts.pop() {
         Some(Stmt::Expr(e, None)) => TaskExpr::new(e),
-        Some(Stmt::Macro(m)) if m.semi_token.is_none() => TaskExpr::new(Expr::Macro(syn::ExprMacro {
-            attrs: m.attrs,
-            mac: m.mac,
-        })),
+        Some(Stmt::Macro(m)) if m.semi_token.is_none() => {
+            TaskExpr::new(Expr::Macro(syn::ExprMacro {
+                attrs: m.attrs,
+                mac: m.mac,
+            }))
+        }
         Some(Stmt::Expr(_, Some(semi))) => {
             return Err(syn::Error::new_spanned(
                 semi,

@@ -61,10 +61,9 @@ impl Scanner<'_> {
         match e {
             Expr::Paren(p) => self.binding(&p.expr),
             Expr::Group(g) => self.binding(&g.expr),
-            Expr::Path(p) if p.qself.is_none() && p.attrs.is_empty() => p
-                .path
-                .get_ident()
-                .filter(|i| self.visible(&i.to_string())),
+            Expr::Path(p) if p.qself.is_none() && p.attrs.is_empty() => {
+                p.path.get_ident().filter(|i| self.visible(&i.to_string()))
+            }
             _ => None,
         }
     }
@@ -121,9 +120,7 @@ impl Scanner<'_> {
     fn tokens(&mut self, tokens: TokenStream) {
         for tt in tokens {
             match tt {
-                TokenTree::Ident(i) if self.visible(&i.to_string()) => {
-                    self.record(&i, Mode::ByRef)
-                }
+                TokenTree::Ident(i) if self.visible(&i.to_string()) => self.record(&i, Mode::ByRef),
                 TokenTree::Group(g) => self.tokens(g.stream()),
                 TokenTree::Literal(l) => {
                     // Inline format arguments: `format!("{a}")` names `a`.
@@ -314,11 +311,20 @@ mod tests {
 
     #[test]
     fn modes_of_plain_uses() {
-        assert_eq!(modes("f(a, &b)", &["a", "b"]), v(&[("a", ByValue), ("b", ByRef)]));
-        assert_eq!(modes("a.len() + b.0 + c[1]", &["a", "b", "c"]), v(&[("a", ByRef), ("b", ByRef), ("c", ByRef)]));
+        assert_eq!(
+            modes("f(a, &b)", &["a", "b"]),
+            v(&[("a", ByValue), ("b", ByRef)])
+        );
+        assert_eq!(
+            modes("a.len() + b.0 + c[1]", &["a", "b", "c"]),
+            v(&[("a", ByRef), ("b", ByRef), ("c", ByRef)])
+        );
         assert_eq!(modes("(a).iter().count()", &["a"]), v(&[("a", ByRef)]));
         assert_eq!(modes("a + 1", &["a"]), v(&[("a", ByValue)]));
-        assert_eq!(modes("S { a, x: b }", &["a", "b"]), v(&[("a", ByValue), ("b", ByValue)]));
+        assert_eq!(
+            modes("S { a, x: b }", &["a", "b"]),
+            v(&[("a", ByValue), ("b", ByValue)])
+        );
         assert_eq!(modes("g(&mut a)", &["a"]), v(&[("a", ByValue)]));
     }
 
@@ -330,19 +336,37 @@ mod tests {
     #[test]
     fn macros_borrow_including_inline_format_args() {
         assert_eq!(
-            modes(r#"format!("{a} {{b}} {c:?} {0}", d)"#, &["a", "b", "c", "d"]),
+            modes(
+                r#"format!("{a} {{b}} {c:?} {0}", d)"#,
+                &["a", "b", "c", "d"]
+            ),
             v(&[("a", ByRef), ("c", ByRef), ("d", ByRef)])
         );
-        assert_eq!(modes("vec![a, b]", &["a", "b"]), v(&[("a", ByRef), ("b", ByRef)]));
+        assert_eq!(
+            modes("vec![a, b]", &["a", "b"]),
+            v(&[("a", ByRef), ("b", ByRef)])
+        );
     }
 
     #[test]
     fn shadowing() {
-        assert_eq!(modes("xs.iter().map(|a| a + b)", &["a", "b", "xs"]), v(&[("xs", ByRef), ("b", ByValue)]));
+        assert_eq!(
+            modes("xs.iter().map(|a| a + b)", &["a", "b", "xs"]),
+            v(&[("xs", ByRef), ("b", ByValue)])
+        );
         assert_eq!(modes("{ let a = a + 1; a }", &["a"]), v(&[("a", ByValue)]));
-        assert_eq!(modes("match o { Some(a) => a, None => b }", &["a", "b", "o"]), v(&[("o", ByValue), ("b", ByValue)]));
-        assert_eq!(modes("if let Some(a) = o { a } else { a }", &["a", "o"]), v(&[("o", ByValue), ("a", ByValue)]));
-        assert_eq!(modes("for a in 0..n { s(a) }", &["a", "n"]), v(&[("n", ByValue)]));
+        assert_eq!(
+            modes("match o { Some(a) => a, None => b }", &["a", "b", "o"]),
+            v(&[("o", ByValue), ("b", ByValue)])
+        );
+        assert_eq!(
+            modes("if let Some(a) = o { a } else { a }", &["a", "o"]),
+            v(&[("o", ByValue), ("a", ByValue)])
+        );
+        assert_eq!(
+            modes("for a in 0..n { s(a) }", &["a", "n"]),
+            v(&[("n", ByValue)])
+        );
     }
 
     #[test]

@@ -43,7 +43,11 @@ impl Args {
             index: i,
             expected: type_name::<T>(),
         };
-        let any = self.values.get_mut(i).and_then(Option::take).ok_or_else(wrong)?;
+        let any = self
+            .values
+            .get_mut(i)
+            .and_then(Option::take)
+            .ok_or_else(wrong)?;
         let typed: Arc<T> = any.downcast::<T>().map_err(|_| wrong())?;
         Ok(Arc::try_unwrap(typed).unwrap_or_else(|shared| (*shared).clone()))
     }

@@ -39,7 +39,12 @@ impl<T> Clone for Delayed<T> {
 
 impl<T> fmt::Debug for Delayed<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Delayed<{}>({})", std::any::type_name::<T>(), self.node.key)
+        write!(
+            f,
+            "Delayed<{}>({})",
+            std::any::type_name::<T>(),
+            self.node.key
+        )
     }
 }
 
@@ -311,4 +316,3 @@ impl TaskBuilder {
         })
     }
 }
-

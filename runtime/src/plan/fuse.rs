@@ -45,9 +45,13 @@ impl Units {
         let deps = Csr::from_rows(
             (0..units).map(|u| arena.deps.row(head(u)).iter().map(|&d| unit_of[d as usize])),
         );
-        let dependents = Csr::from_rows(
-            (0..units).map(|u| arena.dependents.row(tail(u)).iter().map(|&d| unit_of[d as usize])),
-        );
+        let dependents = Csr::from_rows((0..units).map(|u| {
+            arena
+                .dependents
+                .row(tail(u))
+                .iter()
+                .map(|&d| unit_of[d as usize])
+        }));
         let shares = (0..units)
             .map(|u| dependents.row(u).len() as u32 + is_output[tail(u)])
             .collect();

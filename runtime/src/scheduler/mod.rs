@@ -44,7 +44,10 @@ impl Scheduler {
     }
 
     /// Runs the units of a plan; the outputs come back in request order.
-    pub(crate) fn run(&self, state: RunState<'_>) -> crate::Result<Vec<crate::graph::node::AnyValue>> {
+    pub(crate) fn run(
+        &self,
+        state: RunState<'_>,
+    ) -> crate::Result<Vec<crate::graph::node::AnyValue>> {
         match self {
             // One unit has no parallelism to offer: waking a worker would only
             // add latency, so it runs on the caller.

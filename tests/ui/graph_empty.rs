@@ -1,0 +1,6 @@
+use dagwood::prelude::*;
+
+fn main() {
+    let _g = graph! {};
+    let _f = graph!(|x: i32| {});
+}
