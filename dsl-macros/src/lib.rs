@@ -16,6 +16,7 @@
 use proc_macro::TokenStream;
 
 mod delayed;
+mod errors;
 mod graph;
 
 /// Adds a lazy form to a function: `name::lazy(args..)` returns a `Delayed<R>`.

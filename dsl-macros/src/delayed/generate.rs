@@ -16,7 +16,7 @@ pub(crate) fn generate(model: &LazyFn) -> TokenStream {
     let item = &item;
     let vis = &item.vis;
     let name = &item.sig.ident;
-    let key = LitStr::new(&name.to_string(), name.span());
+    let key = LitStr::new(&crate::errors::key_of(name), name.span());
     let (impl_generics, _, where_clause) = model.generics.split_for_impl();
     let turbofish = &model.turbofish;
     let turbofish = if turbofish.is_empty() {

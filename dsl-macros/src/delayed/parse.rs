@@ -5,6 +5,7 @@
 //! sized `'static` values, and whose result owns its data. Everything else is rejected
 //! here, each error spanned at the offending tokens of the user's item.
 
+use crate::errors::Errors;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, ToTokens};
 use syn::spanned::Spanned;
@@ -98,7 +99,7 @@ pub(crate) fn parse(attr: TokenStream, item: TokenStream) -> syn::Result<LazyFn>
             None
         }
     };
-    errors.finish()?;
+    errors.check()?;
     let ret = ret.unwrap_or_else(|| LazyReturn::Plain(syn::parse_quote!(())));
 
     let generics = lazy_generics(&item.sig.generics, &lifetimes, &params, &type_params);
@@ -121,22 +122,6 @@ pub(crate) fn parse(attr: TokenStream, item: TokenStream) -> syn::Result<LazyFn>
         generics,
         turbofish,
     })
-}
-
-/// Collects several independent errors so that one compile reports all of them.
-#[derive(Default)]
-struct Errors(Option<syn::Error>);
-
-impl Errors {
-    fn push(&mut self, e: syn::Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(e),
-            None => self.0 = Some(e),
-        }
-    }
-    fn finish(self) -> syn::Result<()> {
-        self.0.map_or(Ok(()), Err)
-    }
 }
 
 fn not_a_function(item: &Item) -> syn::Error {

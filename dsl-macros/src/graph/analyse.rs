@@ -6,12 +6,13 @@
 //! (reported before ordering so `a -> b -> a` reads as what it is), uses before
 //! definition, and bindings nobody uses (unless named `_x`: run for side effects).
 
-use super::parse::{GraphInput, LetTask, Param, TaskExpr};
+use super::parse::{GraphInput, LetTask, Param, Params, TaskExpr};
 use super::uses::{self, Mode};
+use crate::errors::Errors;
 use proc_macro2::Ident;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use syn::{Expr, Item, ReturnType, Type};
+use syn::{Expr, Item, Type};
 
 /// A graph binding: a parameter of the closure form or a task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -50,7 +51,7 @@ pub(crate) struct Output {
 /// A checked graph.
 pub(crate) struct Graph {
     /// `Some` for the closure form.
-    pub params: Option<(Vec<Param>, ReturnType)>,
+    pub params: Option<Params>,
     pub items: Vec<Item>,
     pub tasks: Vec<Task>,
     pub output: Output,
@@ -60,7 +61,7 @@ impl Graph {
     pub(crate) fn ident(&self, b: BindingId) -> &Ident {
         match b {
             BindingId::Param(p) => match &self.params {
-                Some((params, _)) => &params[p].ident,
+                Some(params) => &params.list[p].ident,
                 None => unreachable!("parameter ids exist only in the closure form"),
             },
             BindingId::Task(t) => &self.tasks[t].ident,
@@ -91,19 +92,8 @@ pub(crate) fn analyse(input: GraphInput) -> syn::Result<Graph> {
 
     // Names, rejecting duplicates (a later `let a` would silently shadow the earlier task).
     let mut names: HashMap<String, BindingId> = HashMap::new();
-    let params: Vec<Param> = input
-        .params
-        .as_ref()
-        .map(|p| {
-            p.list
-                .iter()
-                .map(|p| Param {
-                    ident: p.ident.clone(),
-                    ty: p.ty.clone(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let no_params = Vec::new();
+    let params: &[Param] = input.params.as_ref().map_or(&no_params, |p| &p.list);
     let defined = params
         .iter()
         .enumerate()
@@ -186,7 +176,7 @@ pub(crate) fn analyse(input: GraphInput) -> syn::Result<Graph> {
         _ => None,
     };
     let GraphInput {
-        params: parsed_params,
+        params,
         items,
         tasks,
         output,
@@ -212,7 +202,7 @@ pub(crate) fn analyse(input: GraphInput) -> syn::Result<Graph> {
         )
         .collect();
     Ok(Graph {
-        params: parsed_params.map(|p| (params, p.ret)),
+        params,
         items,
         tasks,
         output: Output {
@@ -313,22 +303,6 @@ fn find_cycle(tasks: &[LetTask], uses: &[Vec<Use>]) -> Option<syn::Error> {
         }
     }
     None
-}
-
-/// Collects several independent errors so that one compile reports all of them.
-#[derive(Default)]
-struct Errors(Option<syn::Error>);
-
-impl Errors {
-    fn push(&mut self, e: syn::Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(e),
-            None => self.0 = Some(e),
-        }
-    }
-    fn check(&mut self) -> syn::Result<()> {
-        self.0.take().map_or(Ok(()), Err)
-    }
 }
 
 #[cfg(test)]

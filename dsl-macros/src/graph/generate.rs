@@ -15,6 +15,7 @@
 use super::analyse::{task_ids, BindingId, Graph, Use};
 use super::lower::{self, Tree};
 use super::uses::Mode;
+use crate::errors::key_of;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use std::collections::{BTreeMap, BTreeSet};
@@ -51,9 +52,10 @@ pub(crate) fn generate(g: &Graph) -> TokenStream {
                 |#exec: &::dagwood::__private::Exec| { #body },
             )
         }},
-        Some((params, ret)) => {
-            let names: Vec<&Ident> = params.iter().map(|p| &p.ident).collect();
-            let tys: Vec<&Type> = params.iter().map(|p| &p.ty).collect();
+        Some(params) => {
+            let names: Vec<&Ident> = params.list.iter().map(|p| &p.ident).collect();
+            let tys: Vec<&Type> = params.list.iter().map(|p| &p.ty).collect();
+            let ret = &params.ret;
             quote! {{
                 static #info_name: ::dagwood::__private::GraphInfo = #info;
                 ::dagwood::__private::GraphFn::<_, (#(#tys,)*)>::new(
@@ -204,8 +206,7 @@ impl Gen<'_> {
     /// user's mention (a missing `Clone` is reported there), and records the rebind.
     fn clone_for(&mut self, u: &Use, rebinds: &mut Vec<Rebind>) -> TokenStream {
         let user = self.g.ident(u.binding).clone();
-        let plain = user.to_string();
-        let plain = plain.trim_start_matches("r#");
+        let plain = key_of(&user);
         let clone = format_ident!(
             "__dagwood_clone_{}_{}",
             plain,
@@ -227,7 +228,7 @@ impl Gen<'_> {
 
     fn task(&self, t: usize, rebinds: &[Rebind]) -> TokenStream {
         let task = &self.g.tasks[t];
-        let key = LitStr::new(&task.ident.to_string(), task.ident.span());
+        let key = LitStr::new(&key_of(&task.ident), task.ident.span());
         let call = self.task_call(&key, &task.expr, task.ty.as_ref(), task.fallible, rebinds);
         let ident = &task.ident;
         quote!(let #ident = #call;)
@@ -347,7 +348,7 @@ fn graph_info(g: &Graph, tree: Option<&Tree>) -> TokenStream {
     );
 
     let tasks = g.tasks.iter().zip(&fused).map(|(t, fused)| {
-        let key = LitStr::new(&t.ident.to_string(), t.ident.span());
+        let key = LitStr::new(&key_of(&t.ident), t.ident.span());
         let inputs = task_ids(&t.uses);
         quote! {
             ::dagwood::__private::TaskInfo {
@@ -361,8 +362,8 @@ fn graph_info(g: &Graph, tree: Option<&Tree>) -> TokenStream {
     let params = g
         .params
         .iter()
-        .flat_map(|(p, _)| p.iter())
-        .map(|p| LitStr::new(&p.ident.to_string(), p.ident.span()));
+        .flat_map(|p| &p.list)
+        .map(|p| LitStr::new(&key_of(&p.ident), p.ident.span()));
     quote! {
         ::dagwood::__private::GraphInfo {
             tasks: &[#(#tasks),*],

@@ -4,6 +4,7 @@
 //! Only the shape of the statements is checked here (a `let` per task, then one output
 //! expression); what the expressions name is the analysis' business.
 
+use crate::errors::Errors;
 use proc_macro2::{Span, TokenStream};
 use syn::parse::{ParseStream, Parser};
 use syn::{Block, Expr, ExprClosure, Ident, Item, Pat, ReturnType, Stmt, Token, Type};
@@ -217,30 +218,24 @@ fn from_stmts(
         None => return Err(empty_graph(end_span)),
     };
 
-    let mut errors: Option<syn::Error> = None;
-    let mut push = |e: syn::Error| match &mut errors {
-        Some(all) => all.combine(e),
-        None => errors = Some(e),
-    };
+    let mut errors = Errors::default();
     let mut tasks = Vec::new();
     let mut items = Vec::new();
     for stmt in stmts {
         match stmt {
             Stmt::Local(local) => match let_task(local) {
                 Ok(t) => tasks.push(t),
-                Err(e) => push(e),
+                Err(e) => errors.push(e),
             },
             Stmt::Item(item) => items.push(item),
-            other => push(syn::Error::new_spanned(
+            other => errors.push(syn::Error::new_spanned(
                 other,
                 "only `let` bindings may precede a graph's output expression; to run \
                  something for its side effects, bind it: `let _name = ...;`",
             )),
         }
     }
-    if let Some(e) = errors {
-        return Err(e);
-    }
+    errors.check()?;
     Ok(GraphInput {
         params,
         items,
