@@ -32,13 +32,13 @@ pub fn tiny(x: u64) -> u64 {
 }
 
 pub fn independent_sequential(seed: u64) -> u64 {
-    (0..128 as u64)
+    (0..INDEPENDENT as u64)
         .map(|i| tiny(i + seed))
         .fold(0, u64::wrapping_add)
 }
 
 pub fn independent_rayon(seed: u64) -> u64 {
-    (0..128 as u64)
+    (0..INDEPENDENT as u64)
         .into_par_iter()
         .map(|i| tiny(i + seed))
         .reduce(|| 0, u64::wrapping_add)
@@ -49,7 +49,7 @@ pub fn independent_threads(seed: u64, threads: usize) -> u64 {
         let handles: Vec<_> = (0..threads as u64)
             .map(|t| {
                 s.spawn(move || {
-                    (t..128 as u64)
+                    (t..INDEPENDENT as u64)
                         .step_by(threads)
                         .map(|i| tiny(i + seed))
                         .fold(0, u64::wrapping_add)
@@ -66,7 +66,7 @@ pub fn independent_threads(seed: u64, threads: usize) -> u64 {
 /// The static graph, compiled once; `run(seed)` per iteration.
 pub fn independent_graph() -> dagwood::GraphFn<impl Fn(&dagwood::Exec, u64) -> u64 + Sync, (u64,)> {
     graph!(|seed: u64| {
-        let t0 = tiny(0 + seed);
+        let t0 = tiny(seed);
         let t1 = tiny(1 + seed);
         let t2 = tiny(2 + seed);
         let t3 = tiny(3 + seed);
