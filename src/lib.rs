@@ -42,6 +42,11 @@ pub use dagwood_runtime::*;
 #[doc(hidden)]
 pub use dagwood_runtime::macro_support as __private;
 
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// The names most programs need: `use dagwood::prelude::*;`.
 pub mod prelude {
     pub use dagwood_macros::{delayed, graph};
