@@ -1,0 +1,361 @@
+//! `Array`: an n-dimensional array cut into ndarray chunks (Dask's `dask.array`).
+//!
+//! Operations record work lazily. Consecutive elementwise operations with the
+//! same chunking fuse into one task per block that evaluates the whole
+//! expression over cache-sized tiles, so no block-sized temporary is made per
+//! operation; reductions run their per-block step inside that same task.
+//!
+//! ```
+//! use dagwood_collections::array::Array;
+//! use ndarray::{ArrayD, IxDyn};
+//!
+//! let data = ArrayD::from_shape_fn(IxDyn(&[6, 4]), |i| (i[0] * 4 + i[1]) as f64);
+//! let x = Array::from_array(&data, &[4, 3]).unwrap();    // 2 × 2 blocks, ragged
+//! let y = (&x * 2.0 + 1.0).sqrt();                          // one task per block
+//! let expected = data.mapv(|v| (v * 2.0 + 1.0).sqrt());
+//! assert_eq!(y.compute().unwrap(), expected);
+//! assert_eq!(y.sum().unwrap().compute().unwrap(), expected.sum());
+//! ```
+
+mod blockwise;
+mod chunks;
+mod create;
+mod element;
+mod elementwise;
+mod error;
+mod grid;
+pub mod linalg;
+mod matmul;
+mod npy;
+mod random;
+mod rechunk;
+mod reduce;
+mod structure;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use dagwood_runtime::{compute_all_with, delayed, Delayed, Key, Plan, Scheduler, TaskBuilder};
+use ndarray::{ArrayD, IxDyn, SliceInfoElem};
+
+pub use blockwise::program::{set_tile_elements, tile_elements};
+pub use chunks::Chunks;
+pub use element::{Element, Float, Number, Real};
+pub use elementwise::{where_, Operand};
+pub use error::{ArrayError, Result};
+pub use num_complex::Complex64;
+
+use blockwise::expr::Expr;
+use blockwise::leaf::Leaf;
+use blockwise::program::Program;
+
+/// A lazy n-dimensional array of `T` in blocks.
+///
+/// Cloning is cheap (it shares the graph). See the [module docs](self).
+pub struct Array<T: Element> {
+    shape: Arc<[usize]>,
+    chunks: Chunks,
+    data: Data<T>,
+}
+
+type Blocks<T> = Arc<[Delayed<ArrayD<T>>]>;
+
+enum Data<T> {
+    /// One task per block, in C order of the block grid.
+    Blocks(Blocks<T>),
+    /// A fused elementwise expression not yet cut into tasks; the cut is
+    /// made once, on first need, and shared by every later use.
+    Expr(Arc<Expr>, Arc<OnceLock<Blocks<T>>>),
+    /// An operator met bad operands (operators cannot return `Result`): the
+    /// error surfaces from the first method that returns one.
+    Failed(Arc<ArrayError>),
+}
+
+impl<T: Element> Clone for Data<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Data::Blocks(b) => Data::Blocks(b.clone()),
+            Data::Expr(e, c) => Data::Expr(e.clone(), c.clone()),
+            Data::Failed(e) => Data::Failed(e.clone()),
+        }
+    }
+}
+
+impl<T: Element> Clone for Array<T> {
+    fn clone(&self) -> Self {
+        Array {
+            shape: self.shape.clone(),
+            chunks: self.chunks.clone(),
+            data: self.data.clone(),
+        }
+    }
+}
+
+impl<T: Element> std::fmt::Debug for Array<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Array<{}>(shape={:?}, chunks={:?})",
+            T::DTYPE,
+            self.shape,
+            self.chunks.all()
+        )
+    }
+}
+
+/// A unique suffix for layer names, so keys of different layers never clash.
+pub(crate) fn token() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A layer name like `add-17`: the operation plus a unique number.
+pub(crate) fn layer_name(op: &str) -> Arc<str> {
+    format!("{op}-{}", token()).into()
+}
+
+impl<T: Element> Array<T> {
+    /// An array made of existing block tasks (Dask's `from_delayed` for a
+    /// grid). `blocks` are in C order of the block grid; each must compute to
+    /// an array of its block's shape (checked when it runs).
+    pub fn from_blocks(shape: &[usize], chunks: Chunks, blocks: Vec<Delayed<ArrayD<T>>>) -> Result<Array<T>> {
+        if chunks.ndim() != shape.len()
+            || chunks.all().iter().zip(shape).any(|(c, &n)| c.iter().sum::<usize>() != n)
+        {
+            return Err(ArrayError::BadChunks {
+                shape: shape.to_vec(),
+                reason: format!("chunks {:?} do not cover the shape", chunks.all()),
+            });
+        }
+        if blocks.len() != chunks.num_blocks() {
+            return Err(ArrayError::BadChunks {
+                shape: shape.to_vec(),
+                reason: format!("{} blocks given for a grid of {:?}", blocks.len(), chunks.grid()),
+            });
+        }
+        Ok(Array {
+            shape: shape.into(),
+            chunks,
+            data: Data::Blocks(blocks.into()),
+        })
+    }
+
+    pub(crate) fn from_expr(shape: &[usize], chunks: Chunks, expr: Arc<Expr>) -> Array<T> {
+        Array {
+            shape: shape.into(),
+            chunks,
+            data: Data::Expr(expr, Arc::new(OnceLock::new())),
+        }
+    }
+
+    pub(crate) fn failed(shape: &[usize], chunks: Chunks, e: ArrayError) -> Array<T> {
+        Array {
+            shape: shape.into(),
+            chunks,
+            data: Data::Failed(Arc::new(e)),
+        }
+    }
+
+    /// The array's shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// Number of dimensions.
+    pub fn ndim(&self) -> usize {
+        self.shape.len()
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// True when the array has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How the array is cut into blocks.
+    pub fn chunks(&self) -> &Chunks {
+        &self.chunks
+    }
+
+    /// Number of blocks.
+    pub fn num_blocks(&self) -> usize {
+        self.chunks.num_blocks()
+    }
+
+    /// The element type's name (`"f64"`, ...).
+    pub fn dtype(&self) -> &'static str {
+        T::DTYPE
+    }
+
+    /// The deferred error of an operator applied to bad operands, if any.
+    pub fn check(&self) -> Result<()> {
+        match &self.data {
+            Data::Failed(e) => Err(e.duplicate()),
+            _ => Ok(()),
+        }
+    }
+
+    /// The block tasks, in C order of the block grid (Dask's `to_delayed`).
+    pub fn to_delayed(&self) -> Result<Vec<Delayed<ArrayD<T>>>> {
+        Ok(self.blocks()?.to_vec())
+    }
+
+    /// One task per block, cutting a pending fused expression into tasks.
+    pub(crate) fn blocks(&self) -> Result<Blocks<T>> {
+        match &self.data {
+            Data::Blocks(b) => Ok(b.clone()),
+            Data::Expr(e, cache) => Ok(cache.get_or_init(|| self.lower(e)).clone()),
+            Data::Failed(e) => Err(e.duplicate()),
+        }
+    }
+
+    /// The expression to build on when this array feeds an elementwise
+    /// operation with output of `out_ndim` dimensions.
+    pub(crate) fn expr(&self, out_ndim: usize) -> Result<Arc<Expr>> {
+        match &self.data {
+            Data::Expr(e, _) if out_ndim == self.ndim() => Ok(e.clone()),
+            Data::Failed(e) => Err(e.duplicate()),
+            _ => Ok(Expr::new(
+                Leaf {
+                    blocks: self.blocks()?,
+                    chunks: self.chunks.clone(),
+                    shape: self.shape.to_vec(),
+                    out_ndim,
+                    _t: std::marker::PhantomData,
+                },
+                Vec::new(),
+            )),
+        }
+    }
+
+    /// The pending fused expression, for reductions that run it in their own tasks.
+    pub(crate) fn pending_expr(&self) -> Option<&Arc<Expr>> {
+        match &self.data {
+            Data::Expr(e, cache) if cache.get().is_none() => Some(e),
+            _ => None,
+        }
+    }
+
+    fn lower(&self, expr: &Arc<Expr>) -> Blocks<T> {
+        let program = Arc::new(Program::new(expr));
+        let name = layer_name(&program.label());
+        self.chunks
+            .indices()
+            .map(|idx| {
+                let shape = self.chunks.block_shape(&idx);
+                let offset = self.chunks.block_offset(&idx);
+                let key = Key::from_name(name.clone()).with_indices(&idx.iter().map(|&i| i as u64).collect::<Vec<_>>());
+                let mut b = TaskBuilder::new("blockwise").key(key);
+                program.register_inputs(&mut b, &idx);
+                let program = program.clone();
+                b.build(move |args| {
+                    let mut out: Vec<T> = Vec::with_capacity(shape.iter().product());
+                    program.run::<T>(args, &shape, &offset, |tile, _| out.extend_from_slice(tile))?;
+                    ArrayD::from_shape_vec(IxDyn(&shape), out)
+                        .map_err(|e| dagwood_runtime::TaskError::failed(e.to_string()))
+                })
+            })
+            .collect()
+    }
+
+    /// Cuts any pending fused expression into tasks here: later operations
+    /// start a new fused expression instead of extending this one (a fusion
+    /// barrier, for comparison and for sharing an expensive intermediate).
+    pub fn materialize(&self) -> Result<Array<T>> {
+        Ok(Array {
+            shape: self.shape.clone(),
+            chunks: self.chunks.clone(),
+            data: Data::Blocks(self.blocks()?),
+        })
+    }
+
+    /// Number of tasks the graph of this array runs (after fusion).
+    pub fn task_count(&self) -> Result<usize> {
+        let blocks = self.to_delayed()?;
+        Ok(Plan::new(&blocks).unit_count())
+    }
+
+    /// Computes the whole array with the default scheduler.
+    pub fn compute(&self) -> Result<ArrayD<T>> {
+        self.compute_with(&Scheduler::current())
+    }
+
+    /// Computes the whole array with `scheduler`.
+    pub fn compute_with(&self, scheduler: &Scheduler) -> Result<ArrayD<T>> {
+        let blocks = self.to_delayed()?;
+        let parts = compute_all_with(&blocks, scheduler)?;
+        let mut out = ArrayD::<T>::from_elem(IxDyn(&self.shape), T::zero());
+        for (flat, part) in parts.into_iter().enumerate() {
+            let idx = self.chunks.unravel(flat);
+            let offset = self.chunks.block_offset(&idx);
+            let want = self.chunks.block_shape(&idx);
+            if part.shape() != want.as_slice() {
+                return Err(ArrayError::ShapeMismatch {
+                    op: "compute (a block has the wrong shape)",
+                    left: want,
+                    right: part.shape().to_vec(),
+                });
+            }
+            let info: Vec<SliceInfoElem> = offset
+                .iter()
+                .zip(&want)
+                .map(|(&o, &n)| SliceInfoElem::Slice {
+                    start: o as isize,
+                    end: Some((o + n) as isize),
+                    step: 1,
+                })
+                .collect();
+            out.slice_mut(info.as_slice()).assign(&part);
+        }
+        Ok(out)
+    }
+
+    /// Computes the blocks and keeps them as a new array whose graph is just
+    /// the results (Dask's `persist`).
+    pub fn persist(&self) -> Result<Array<T>> {
+        let blocks = self.to_delayed()?;
+        let parts = compute_all_with(&blocks, &Scheduler::current())?;
+        Ok(Array {
+            shape: self.shape.clone(),
+            chunks: self.chunks.clone(),
+            data: Data::Blocks(parts.into_iter().map(delayed).collect()),
+        })
+    }
+
+    /// The task graph in Graphviz DOT.
+    pub fn to_dot(&self) -> Result<String> {
+        let blocks = self.to_delayed()?;
+        Ok(Plan::new(&blocks).to_dot())
+    }
+}
+
+impl ArrayError {
+    /// A copy for a deferred error held by several arrays.
+    pub(crate) fn duplicate(&self) -> ArrayError {
+        match self {
+            ArrayError::ShapeMismatch { op, left, right } => ArrayError::ShapeMismatch {
+                op,
+                left: left.clone(),
+                right: right.clone(),
+            },
+            ArrayError::BadAxis { axis, ndim, shape } => ArrayError::BadAxis {
+                axis: *axis,
+                ndim: *ndim,
+                shape: shape.clone(),
+            },
+            ArrayError::BadChunks { shape, reason } => ArrayError::BadChunks {
+                shape: shape.clone(),
+                reason: reason.clone(),
+            },
+            ArrayError::OutOfRange { what, shape } => ArrayError::OutOfRange {
+                what: what.clone(),
+                shape: shape.clone(),
+            },
+            other => ArrayError::Invalid(other.to_string()),
+        }
+    }
+}
