@@ -52,7 +52,7 @@ impl<T: Element> Array<T> {
 
     /// An array of zeros (`false` for `bool`).
     pub fn zeros(shape: &[usize], chunk: &[usize]) -> Result<Array<T>> {
-        Array::full(shape, chunk, T::zero())
+        Array::full(shape, chunk, T::default())
     }
 
     /// An array whose element at multi-index `i` is `f(i)` (NumPy's `fromfunction`).
@@ -111,7 +111,7 @@ impl<T: Number> Array<T> {
         let step = if num > 1 {
             (stop - start) / T::from_f64((num - 1) as f64)
         } else {
-            <T as super::Element>::zero()
+            T::default()
         };
         Array::from_fn(&[num], &[chunk], move |i| {
             // The last value is exactly `stop`, as in NumPy.

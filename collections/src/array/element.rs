@@ -9,18 +9,16 @@ use num_complex::Complex64;
 /// ```
 /// use dagwood_collections::array::Element;
 /// assert_eq!(<f64 as Element>::DTYPE, "f64");
-/// assert_eq!(<bool as Element>::zero(), false);
+/// assert!(!false.is_nonzero() && 2.5.is_nonzero());
 /// ```
+///
+/// `Default` gives each type's zero (`false` for `bool`).
 pub trait Element: Copy + Send + Sync + Debug + PartialEq + Default + 'static {
     /// The NumPy-style name of the type (`"f64"`, `"complex128"`, ...).
     const DTYPE: &'static str;
-    /// The additive identity (`false` for `bool`).
-    fn zero() -> Self {
-        Self::default()
-    }
     /// True unless the value is zero (`count_nonzero`, and truth for `any`/`all`).
     fn is_nonzero(self) -> bool {
-        self != Self::zero()
+        self != Self::default()
     }
 }
 

@@ -14,7 +14,8 @@
 //! let y = (&x * 2.0 + 1.0).sqrt();                          // one task per block
 //! let expected = data.mapv(|v| (v * 2.0 + 1.0).sqrt());
 //! assert_eq!(y.compute().unwrap(), expected);
-//! assert_eq!(y.sum().unwrap().compute().unwrap(), expected.sum());
+//! let total = y.sum().unwrap().compute().unwrap();          // a tree of partial sums
+//! assert!((total - expected.sum()).abs() < 1e-9);
 //! ```
 
 mod blockwise;
@@ -43,6 +44,9 @@ pub use chunks::Chunks;
 pub use element::{Element, Float, Number, Real};
 pub use elementwise::{where_, Operand};
 pub use error::{ArrayError, Result};
+pub use grid::{meshgrid, ogrid};
+pub use structure::{concatenate, stack};
+pub use reduce::{Reductions, DEFAULT_SPLIT_EVERY};
 pub use num_complex::Complex64;
 
 use blockwise::expr::Expr;
@@ -217,7 +221,10 @@ impl<T: Element> Array<T> {
     /// operation with output of `out_ndim` dimensions.
     pub(crate) fn expr(&self, out_ndim: usize) -> Result<Arc<Expr>> {
         match &self.data {
-            Data::Expr(e, _) if out_ndim == self.ndim() => Ok(e.clone()),
+            // Extend the pending expression, unless it has been cut into
+            // tasks already: then read those tasks' results instead of
+            // evaluating it a second time.
+            Data::Expr(e, cache) if out_ndim == self.ndim() && cache.get().is_none() => Ok(e.clone()),
             Data::Failed(e) => Err(e.duplicate()),
             _ => Ok(Expr::new(
                 Leaf {
@@ -229,14 +236,6 @@ impl<T: Element> Array<T> {
                 },
                 Vec::new(),
             )),
-        }
-    }
-
-    /// The pending fused expression, for reductions that run it in their own tasks.
-    pub(crate) fn pending_expr(&self) -> Option<&Arc<Expr>> {
-        match &self.data {
-            Data::Expr(e, cache) if cache.get().is_none() => Some(e),
-            _ => None,
         }
     }
 
@@ -273,10 +272,20 @@ impl<T: Element> Array<T> {
         })
     }
 
-    /// Number of tasks the graph of this array runs (after fusion).
+    /// Number of tasks in the graph of this array (after the collection's
+    /// blockwise fusion, before the runtime fuses linear chains).
+    ///
+    /// ```
+    /// use dagwood_collections::array::Array;
+    /// let x = Array::<f64>::ones(&[100], &[10]).unwrap();   // 10 blocks
+    /// let fused = ((&x + 1.0) * 2.0).sqrt();
+    /// assert_eq!(fused.task_count().unwrap(), 10);            // one task per block
+    /// let split = ((&x + 1.0).materialize().unwrap() * 2.0).sqrt();
+    /// assert_eq!(split.task_count().unwrap(), 20);
+    /// ```
     pub fn task_count(&self) -> Result<usize> {
         let blocks = self.to_delayed()?;
-        Ok(Plan::new(&blocks).unit_count())
+        Ok(Plan::new(&blocks).task_count())
     }
 
     /// Computes the whole array with the default scheduler.
@@ -288,7 +297,7 @@ impl<T: Element> Array<T> {
     pub fn compute_with(&self, scheduler: &Scheduler) -> Result<ArrayD<T>> {
         let blocks = self.to_delayed()?;
         let parts = compute_all_with(&blocks, scheduler)?;
-        let mut out = ArrayD::<T>::from_elem(IxDyn(&self.shape), T::zero());
+        let mut out = ArrayD::<T>::from_elem(IxDyn(&self.shape), T::default());
         for (flat, part) in parts.into_iter().enumerate() {
             let idx = self.chunks.unravel(flat);
             let offset = self.chunks.block_offset(&idx);

@@ -87,7 +87,7 @@ impl<T: Element> Array<T> {
                     pieces.push((slot, slice(from.into_iter()), slice(to.into_iter())));
                 }
                 b.build(move |args| {
-                    let mut out = ArrayD::from_elem(IxDyn(&shape), T::zero());
+                    let mut out = ArrayD::from_elem(IxDyn(&shape), T::default());
                     for (slot, from, to) in &pieces {
                         let block = slot.get(args)?;
                         if block.ndim() != from.len() {

@@ -18,13 +18,14 @@ use crate::{Error, Key, Result};
 pub fn tree_reduce<T, F>(
     items: impl IntoIterator<Item = Delayed<T>>,
     fan_in: usize,
-    name: &'static str,
+    name: impl Into<std::sync::Arc<str>>,
     combine: F,
 ) -> Result<Delayed<T>>
 where
     T: Clone + Send + Sync + 'static,
     F: Fn(Vec<T>) -> T + Clone + Send + Sync + 'static,
 {
+    let name: std::sync::Arc<str> = name.into();
     if fan_in < 2 {
         return Err(Error::InvalidArgument(format!(
             "tree_reduce `{name}`: fan_in must be at least 2, got {fan_in}"
@@ -43,7 +44,8 @@ where
         let mut items = level.into_iter().peekable();
         let mut i = 0u64;
         while items.peek().is_some() {
-            let mut b = TaskBuilder::new(name).key(Key::new(name).with_indices(&[depth, i]));
+            let key = Key::from_name(name.clone()).with_indices(&[depth, i]);
+            let mut b = TaskBuilder::new("tree_reduce").key(key);
             let slots = b.args(items.by_ref().take(fan_in));
             let f = combine.clone();
             next.push(b.build(move |args| {

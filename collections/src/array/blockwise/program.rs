@@ -106,11 +106,6 @@ impl Program {
         }
     }
 
-    /// Number of operations (leaves included).
-    pub(crate) fn len(&self) -> usize {
-        self.nodes.len()
-    }
-
     /// A name for the fused task: its distinct operations, in order.
     pub(crate) fn label(&self) -> String {
         let mut seen: Vec<&str> = Vec::new();
