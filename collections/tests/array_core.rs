@@ -29,7 +29,11 @@ fn ints(shape: &[usize], seed: u64) -> ArrayD<i64> {
 
 fn close(a: &ArrayD<f64>, b: &ArrayD<f64>) -> bool {
     a.shape() == b.shape()
-        && Zip::from(a).and(b).all(|&x, &y| x == y || (x.is_nan() && y.is_nan()) || (x - y).abs() <= 1e-9 * (1.0 + x.abs().max(y.abs())))
+        && Zip::from(a).and(b).all(|&x, &y| {
+            x == y
+                || (x.is_nan() && y.is_nan())
+                || (x - y).abs() <= 1e-9 * (1.0 + x.abs().max(y.abs()))
+        })
 }
 
 proptest! {
@@ -46,7 +50,7 @@ proptest! {
         // Comparisons, boolean logic and where_.
         let mask = x.greater(0.0) & !y.less_equal(&x) | x.equal(0.0);
         let got = where_(&mask, &x, -1.0).unwrap().compute().unwrap();
-        let want = Zip::from(&a).and(&b).map_collect(|&p, &q| if (p > 0.0 && !(q <= p)) || p == 0.0 { p } else { -1.0 });
+        let want = Zip::from(&a).and(&b).map_collect(|&p, &q| if (p > 0.0 && q > p) || p == 0.0 { p } else { -1.0 });
         prop_assert_eq!(got, want);
         set_tile_elements(0);
     }
@@ -101,11 +105,11 @@ proptest! {
         } else {
             prop_assert!(x.min().unwrap().compute().is_err());
         }
-        for axis in 0..shape.len() {
+        for (axis, &len) in shape.iter().enumerate() {
             prop_assert_eq!(r.sum_axis(axis).unwrap().compute().unwrap(), a.sum_axis(Axis(axis)));
             prop_assert_eq!(x.count_nonzero_axis(axis).unwrap().compute().unwrap(),
                 a.map_axis(Axis(axis), |l| l.iter().filter(|&&v| v != 0).count() as i64));
-            if shape[axis] > 0 {
+            if len > 0 {
                 prop_assert!(close(&xf.mean_axis(axis).unwrap().compute().unwrap(), &f.mean_axis(Axis(axis)).unwrap()));
                 prop_assert!(close(&xf.var_axis(axis, 0.0).unwrap().compute().unwrap(), &f.var_axis(Axis(axis), 0.0)));
                 prop_assert_eq!(r.min_axis(axis).unwrap().compute().unwrap(),
@@ -135,19 +139,27 @@ fn fusion_makes_one_task_per_block() {
         .unwrap()
         .ln();
     assert_eq!(unfused.task_count().unwrap(), 12 * 5);
-    assert!(close(&fused.compute().unwrap(), &unfused.compute().unwrap()));
+    assert!(close(
+        &fused.compute().unwrap(),
+        &unfused.compute().unwrap()
+    ));
     // The reduction's per-block step runs inside the fused task: 12 inputs,
     // 12 block reductions, a tree of 2 + 1 merges and the finishing task.
     // (An array already cut into tasks, like `fused` above, is read from
     // those tasks instead, so computing both together shares the work.)
     let total = chain(&x).split_every(8).sum().unwrap();
-    assert_eq!(dagwood_runtime::Plan::new(&total).task_count(), 12 + 12 + 3 + 1);
+    assert_eq!(
+        dagwood_runtime::Plan::new(&total).task_count(),
+        12 + 12 + 3 + 1
+    );
 }
 
 #[test]
 fn shared_subexpressions_are_evaluated_once_per_tile() {
     // z = z*z + c twenty times would be 2^20 evaluations without sharing.
-    let c = Array::<f64>::linspace(-0.5, 0.25, 1000, 100).unwrap().to_complex();
+    let c = Array::<f64>::linspace(-0.5, 0.25, 1000, 100)
+        .unwrap()
+        .to_complex();
     let mut z = c.clone();
     for _ in 0..20 {
         z = &z * &z + &c;
@@ -172,7 +184,10 @@ fn shape_errors_are_deferred_from_operators_and_name_the_shapes() {
     assert!(z.check().is_err());
     assert!(z.sum().is_err());
     let err = x.sum_axis(2).unwrap_err();
-    assert_eq!(err.to_string(), "axis 2 is out of range for an array of 2 dimensions (shape [3, 4])");
+    assert_eq!(
+        err.to_string(),
+        "axis 2 is out of range for an array of 2 dimensions (shape [3, 4])"
+    );
     let err = x.zip_with(&y, |a, b| a + b).unwrap_err();
     assert!(err.to_string().contains("[3, 4] vs [5]"));
     assert!(x.split_every(1).sum().is_err());
@@ -182,21 +197,41 @@ fn shape_errors_are_deferred_from_operators_and_name_the_shapes() {
 #[test]
 fn task_failures_name_the_block() {
     let x = Array::<f64>::ones(&[4, 4], &[2, 2]).unwrap();
-    let y = x.map_blocks(|b, idx| if idx == [1, 0] { panic!("bad block") } else { b.clone() }).unwrap();
+    let y = x
+        .map_blocks(|b, idx| {
+            if idx == [1, 0] {
+                panic!("bad block")
+            } else {
+                b.clone()
+            }
+        })
+        .unwrap();
     let err = y.compute_with(&Scheduler::Sync).unwrap_err().to_string();
-    assert!(err.contains("map_blocks") && err.contains(", 1, 0)") && err.contains("bad block"), "{err}");
+    assert!(
+        err.contains("map_blocks") && err.contains(", 1, 0)") && err.contains("bad block"),
+        "{err}"
+    );
 }
 
 #[test]
 fn complex_and_integer_elements() {
-    let z = Array::from_fn(&[4, 3], &[2, 2], |i| Complex64::new(i[0] as f64, i[1] as f64)).unwrap();
+    let z = Array::from_fn(&[4, 3], &[2, 2], |i| {
+        Complex64::new(i[0] as f64, i[1] as f64)
+    })
+    .unwrap();
     let got = (&z * &z.conj()).re().compute().unwrap();
     let want = ArrayD::from_shape_fn(IxDyn(&[4, 3]), |i| (i[0] * i[0] + i[1] * i[1]) as f64);
     assert_eq!(got, want);
     let n = Array::<i32>::arange(0, 10, 1, 3).unwrap();
     assert_eq!((&n * 2 + 1).sum().unwrap().compute().unwrap(), 100);
     assert_eq!(n.less(5).count_nonzero().unwrap().compute().unwrap(), 5);
-    assert_eq!((2.0 - Array::<f64>::ones(&[2], &[1]).unwrap()).compute().unwrap().sum(), 2.0);
+    assert_eq!(
+        (2.0 - Array::<f64>::ones(&[2], &[1]).unwrap())
+            .compute()
+            .unwrap()
+            .sum(),
+        2.0
+    );
 }
 
 #[test]
@@ -207,4 +242,3 @@ fn persist_keeps_results() {
     assert!((y.sum().unwrap().compute().unwrap() - 151.5).abs() < 1e-9);
     assert!(y.to_dot().unwrap().starts_with("digraph"));
 }
-

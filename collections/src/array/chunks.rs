@@ -25,7 +25,11 @@ impl Chunks {
         if shape.len() != chunk.len() {
             return Err(ArrayError::BadChunks {
                 shape: shape.to_vec(),
-                reason: format!("chunk shape {chunk:?} has {} axes, the array {}", chunk.len(), shape.len()),
+                reason: format!(
+                    "chunk shape {chunk:?} has {} axes, the array {}",
+                    chunk.len(),
+                    shape.len()
+                ),
             });
         }
         let axes = shape
@@ -52,7 +56,11 @@ impl Chunks {
         if shape.len() != sizes.len() {
             return Err(ArrayError::BadChunks {
                 shape: shape.to_vec(),
-                reason: format!("{} axes of chunks for {} dimensions", sizes.len(), shape.len()),
+                reason: format!(
+                    "{} axes of chunks for {} dimensions",
+                    sizes.len(),
+                    shape.len()
+                ),
             });
         }
         for (axis, (s, &n)) in sizes.iter().zip(shape).enumerate() {
@@ -99,7 +107,10 @@ impl Chunks {
 
     /// Offset of a block's first element along each axis.
     pub fn block_offset(&self, idx: &[usize]) -> Vec<usize> {
-        idx.iter().zip(self.0.iter()).map(|(&i, s)| s[..i].iter().sum()).collect()
+        idx.iter()
+            .zip(self.0.iter())
+            .map(|(&i, s)| s[..i].iter().sum())
+            .collect()
     }
 
     /// The block index of flat (C-order) block number `flat`.
@@ -115,7 +126,9 @@ impl Chunks {
 
     /// The flat (C-order) number of a block index.
     pub fn ravel(&self, idx: &[usize]) -> usize {
-        idx.iter().zip(self.0.iter()).fold(0, |acc, (&i, s)| acc * s.len() + i)
+        idx.iter()
+            .zip(self.0.iter())
+            .fold(0, |acc, (&i, s)| acc * s.len() + i)
     }
 
     /// Block indices in C order.
@@ -125,7 +138,10 @@ impl Chunks {
 
     /// The largest chunk along each axis.
     pub fn max_chunk(&self) -> Vec<usize> {
-        self.0.iter().map(|s| s.iter().copied().max().unwrap_or(0)).collect()
+        self.0
+            .iter()
+            .map(|s| s.iter().copied().max().unwrap_or(0))
+            .collect()
     }
 
     pub(crate) fn from_axes(axes: Vec<Vec<usize>>) -> Chunks {

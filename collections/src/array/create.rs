@@ -20,7 +20,10 @@ impl<T: Element> Array<T> {
     /// assert_eq!(x.chunks().grid(), vec![3, 1]);
     /// assert_eq!(x.compute().unwrap(), a.into_dyn());
     /// ```
-    pub fn from_array<'a, D: Dimension>(data: impl Into<ArrayView<'a, T, D>>, chunk: &[usize]) -> Result<Array<T>> {
+    pub fn from_array<'a, D: Dimension>(
+        data: impl Into<ArrayView<'a, T, D>>,
+        chunk: &[usize],
+    ) -> Result<Array<T>> {
         let view = data.into().into_dyn();
         let chunks = Chunks::regular(view.shape(), chunk)?;
         let blocks: Vec<Delayed<ArrayD<T>>> = chunks
@@ -47,7 +50,11 @@ impl<T: Element> Array<T> {
     /// and then inside the task that uses it.
     pub fn full(shape: &[usize], chunk: &[usize], value: T) -> Result<Array<T>> {
         let chunks = Chunks::regular(shape, chunk)?;
-        Ok(Array::from_expr(shape, chunks, Expr::new(Fill(value), Vec::new())))
+        Ok(Array::from_expr(
+            shape,
+            chunks,
+            Expr::new(Fill(value), Vec::new()),
+        ))
     }
 
     /// An array of zeros (`false` for `bool`).
@@ -71,7 +78,14 @@ impl<T: Element> Array<T> {
         Ok(Array::from_expr(
             shape,
             chunks,
-            Expr::new(Generate { f, label: "from_fn", _t: PhantomData }, Vec::new()),
+            Expr::new(
+                Generate {
+                    f,
+                    label: "from_fn",
+                    _t: PhantomData,
+                },
+                Vec::new(),
+            ),
         ))
     }
 }
@@ -97,7 +111,9 @@ impl<T: Number> Array<T> {
             )));
         }
         let n = ((e - s) / d).ceil().max(0.0) as usize;
-        Array::from_fn(&[n], &[chunk], move |i| start + step * T::from_f64(i[0] as f64))
+        Array::from_fn(&[n], &[chunk], move |i| {
+            start + step * T::from_f64(i[0] as f64)
+        })
     }
 
     /// `num` evenly spaced values from `start` to `stop` inclusive (NumPy's `linspace`).
@@ -123,4 +139,3 @@ impl<T: Number> Array<T> {
         })
     }
 }
-

@@ -168,7 +168,14 @@ impl<T: Element> Array<T> {
             Ok(e) => Array::from_expr(
                 self.shape(),
                 self.chunks().clone(),
-                Expr::new(Map { f, label, _t: PhantomData }, vec![e]),
+                Expr::new(
+                    Map {
+                        f,
+                        label,
+                        _t: PhantomData,
+                    },
+                    vec![e],
+                ),
             ),
             Err(e) => Array::failed(self.shape(), self.chunks().clone(), e),
         }
@@ -202,7 +209,14 @@ impl<T: Element> Array<T> {
         Ok(Array::from_expr(
             &shape,
             chunks,
-            Expr::new(Zip { f, label, _t: PhantomData }, vec![ea, eb]),
+            Expr::new(
+                Zip {
+                    f,
+                    label,
+                    _t: PhantomData,
+                },
+                vec![ea, eb],
+            ),
         ))
     }
 
@@ -238,7 +252,8 @@ impl<T: Element> Array<T> {
             .indices()
             .map(|idx| {
                 let key_idx: Vec<u64> = idx.iter().map(|&i| i as u64).collect();
-                let mut b = TaskBuilder::new("map_blocks").key(Key::from_name(name.clone()).with_indices(&key_idx));
+                let mut b = TaskBuilder::new("map_blocks")
+                    .key(Key::from_name(name.clone()).with_indices(&key_idx));
                 let input = b.input(&blocks[self.chunks().ravel(&idx)]);
                 let (f, want) = (f.clone(), self.chunks().block_shape(&idx));
                 b.build(move |args| {
@@ -257,7 +272,12 @@ impl<T: Element> Array<T> {
         Array::from_blocks(self.shape(), self.chunks().clone(), out)
     }
 
-    fn compare(&self, other: Operand<T>, label: &'static str, f: fn(&T, &T) -> bool) -> Array<bool> {
+    fn compare(
+        &self,
+        other: Operand<T>,
+        label: &'static str,
+        f: fn(&T, &T) -> bool,
+    ) -> Array<bool> {
         match other {
             Operand::Scalar(v) => self.map_labeled(label, move |x| f(&x, &v)),
             Operand::Array(b) => self.zip_deferred(&b, label, move |x, y| f(&x, &y)),
@@ -425,12 +445,23 @@ pub fn where_<T: Element>(
 ) -> Result<Array<T>> {
     let (c, a, b) = (Operand::from(cond), a.into(), b.into());
     let (shape, chunks) = plan_output("where", &[&c, &a, &b])?;
-    let exprs = vec![c.expr(&shape, &chunks)?, a.expr(&shape, &chunks)?, b.expr(&shape, &chunks)?];
+    let exprs = vec![
+        c.expr(&shape, &chunks)?,
+        a.expr(&shape, &chunks)?,
+        b.expr(&shape, &chunks)?,
+    ];
     let pick = |c: bool, x: T, y: T| if c { x } else { y };
     Ok(Array::from_expr(
         &shape,
         chunks,
-        Expr::new(Zip3 { f: pick, label: "where", _t: PhantomData }, exprs),
+        Expr::new(
+            Zip3 {
+                f: pick,
+                label: "where",
+                _t: PhantomData,
+            },
+            exprs,
+        ),
     ))
 }
 

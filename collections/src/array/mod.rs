@@ -45,9 +45,9 @@ pub use element::{Element, Float, Number, Real};
 pub use elementwise::{where_, Operand};
 pub use error::{ArrayError, Result};
 pub use grid::{meshgrid, ogrid};
-pub use structure::{concatenate, stack};
-pub use reduce::{Reductions, DEFAULT_SPLIT_EVERY};
 pub use num_complex::Complex64;
+pub use reduce::{Reductions, DEFAULT_SPLIT_EVERY};
+pub use structure::{concatenate, stack};
 
 use blockwise::expr::Expr;
 use blockwise::leaf::Leaf;
@@ -122,9 +122,17 @@ impl<T: Element> Array<T> {
     /// An array made of existing block tasks (Dask's `from_delayed` for a
     /// grid). `blocks` are in C order of the block grid; each must compute to
     /// an array of its block's shape (checked when it runs).
-    pub fn from_blocks(shape: &[usize], chunks: Chunks, blocks: Vec<Delayed<ArrayD<T>>>) -> Result<Array<T>> {
+    pub fn from_blocks(
+        shape: &[usize],
+        chunks: Chunks,
+        blocks: Vec<Delayed<ArrayD<T>>>,
+    ) -> Result<Array<T>> {
         if chunks.ndim() != shape.len()
-            || chunks.all().iter().zip(shape).any(|(c, &n)| c.iter().sum::<usize>() != n)
+            || chunks
+                .all()
+                .iter()
+                .zip(shape)
+                .any(|(c, &n)| c.iter().sum::<usize>() != n)
         {
             return Err(ArrayError::BadChunks {
                 shape: shape.to_vec(),
@@ -134,7 +142,11 @@ impl<T: Element> Array<T> {
         if blocks.len() != chunks.num_blocks() {
             return Err(ArrayError::BadChunks {
                 shape: shape.to_vec(),
-                reason: format!("{} blocks given for a grid of {:?}", blocks.len(), chunks.grid()),
+                reason: format!(
+                    "{} blocks given for a grid of {:?}",
+                    blocks.len(),
+                    chunks.grid()
+                ),
             });
         }
         Ok(Array {
@@ -224,7 +236,9 @@ impl<T: Element> Array<T> {
             // Extend the pending expression, unless it has been cut into
             // tasks already: then read those tasks' results instead of
             // evaluating it a second time.
-            Data::Expr(e, cache) if out_ndim == self.ndim() && cache.get().is_none() => Ok(e.clone()),
+            Data::Expr(e, cache) if out_ndim == self.ndim() && cache.get().is_none() => {
+                Ok(e.clone())
+            }
             Data::Failed(e) => Err(e.duplicate()),
             _ => Ok(Expr::new(
                 Leaf {
@@ -247,13 +261,15 @@ impl<T: Element> Array<T> {
             .map(|idx| {
                 let shape = self.chunks.block_shape(&idx);
                 let offset = self.chunks.block_offset(&idx);
-                let key = Key::from_name(name.clone()).with_indices(&idx.iter().map(|&i| i as u64).collect::<Vec<_>>());
+                let key = Key::from_name(name.clone())
+                    .with_indices(&idx.iter().map(|&i| i as u64).collect::<Vec<_>>());
                 let mut b = TaskBuilder::new("blockwise").key(key);
                 program.register_inputs(&mut b, &idx);
                 let program = program.clone();
                 b.build(move |args| {
                     let mut out: Vec<T> = Vec::with_capacity(shape.iter().product());
-                    program.run::<T>(args, &shape, &offset, |tile, _| out.extend_from_slice(tile))?;
+                    program
+                        .run::<T>(args, &shape, &offset, |tile, _| out.extend_from_slice(tile))?;
                     ArrayD::from_shape_vec(IxDyn(&shape), out)
                         .map_err(|e| dagwood_runtime::TaskError::failed(e.to_string()))
                 })

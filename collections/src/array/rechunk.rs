@@ -47,7 +47,11 @@ impl<T: Element> Array<T> {
     pub fn rechunk_to(&self, chunks: &Chunks) -> Result<Array<T>> {
         self.check()?;
         if chunks.ndim() != self.ndim()
-            || chunks.all().iter().zip(self.shape.iter()).any(|(c, &n)| c.iter().sum::<usize>() != n)
+            || chunks
+                .all()
+                .iter()
+                .zip(self.shape.iter())
+                .any(|(c, &n)| c.iter().sum::<usize>() != n)
         {
             return Err(ArrayError::BadChunks {
                 shape: self.shape.to_vec(),
@@ -69,8 +73,10 @@ impl<T: Element> Array<T> {
                     .map(|k| overlapping(self.chunks.sizes(k), offset[k], offset[k] + shape[k]))
                     .collect();
                 let mut pieces = Vec::new();
-                let mut b = TaskBuilder::new("rechunk")
-                    .key(Key::from_name(name.clone()).with_indices(&idx.iter().map(|&i| i as u64).collect::<Vec<_>>()));
+                let mut b = TaskBuilder::new("rechunk").key(
+                    Key::from_name(name.clone())
+                        .with_indices(&idx.iter().map(|&i| i as u64).collect::<Vec<_>>()),
+                );
                 for combo in product(&per_axis) {
                     let src_idx: Vec<usize> = combo.iter().map(|&(i, _)| i).collect();
                     let src_off: Vec<usize> = combo.iter().map(|&(_, o)| o).collect();
@@ -91,9 +97,12 @@ impl<T: Element> Array<T> {
                     for (slot, from, to) in &pieces {
                         let block = slot.get(args)?;
                         if block.ndim() != from.len() {
-                            return Err(TaskError::failed("rechunk: input block of the wrong rank"));
+                            return Err(TaskError::failed(
+                                "rechunk: input block of the wrong rank",
+                            ));
                         }
-                        out.slice_mut(to.as_slice()).assign(&block.slice(from.as_slice()));
+                        out.slice_mut(to.as_slice())
+                            .assign(&block.slice(from.as_slice()));
                     }
                     Ok(out)
                 })

@@ -220,8 +220,12 @@ impl<T: Real> Reducer<T> for ArgExtreme {
         }
     }
     fn finish(&self, acc: Self::Acc) -> std::result::Result<i64, String> {
-        acc.map(|(_, i)| i as i64)
-            .ok_or_else(|| format!("{} of an empty array", if self.max { "argmax" } else { "argmin" }))
+        acc.map(|(_, i)| i as i64).ok_or_else(|| {
+            format!(
+                "{} of an empty array",
+                if self.max { "argmax" } else { "argmin" }
+            )
+        })
     }
 }
 
@@ -311,24 +315,34 @@ impl<T: Element> Reductions<'_, T> {
                 let mut b = TaskBuilder::new("reduce-block").key(key(&name, &idx));
                 program.register_inputs(&mut b, &idx);
                 let (program, r, shape) = (program.clone(), r.clone(), shape.clone());
-                let (bshape, offset) = (a.chunks().block_shape(&idx), a.chunks().block_offset(&idx));
+                let (bshape, offset) =
+                    (a.chunks().block_shape(&idx), a.chunks().block_offset(&idx));
                 b.build(move |args| {
                     let mut acc = r.init();
-                    program.run::<T>(args, &bshape, &offset, |tile, start| r.update_tile(&mut acc, tile, start))?;
-                    r.reindex(&mut acc, &|local| global_flat(local, &bshape, &offset, &shape));
+                    program.run::<T>(args, &bshape, &offset, |tile, start| {
+                        r.update_tile(&mut acc, tile, start)
+                    })?;
+                    r.reindex(&mut acc, &|local| {
+                        global_flat(local, &bshape, &offset, &shape)
+                    });
                     Ok(acc)
                 })
             })
             .collect();
         let merge = r.clone();
-        let total = tree_reduce(partials, self.split_every, format!("{name}-aggregate"), move |accs| {
-            let mut it = accs.into_iter();
-            let mut acc = it.next().unwrap_or_else(|| merge.init());
-            for other in it {
-                merge.merge(&mut acc, other);
-            }
-            acc
-        })?;
+        let total = tree_reduce(
+            partials,
+            self.split_every,
+            format!("{name}-aggregate"),
+            move |accs| {
+                let mut it = accs.into_iter();
+                let mut acc = it.next().unwrap_or_else(|| merge.init());
+                for other in it {
+                    merge.merge(&mut acc, other);
+                }
+                acc
+            },
+        )?;
         let mut b = TaskBuilder::new("reduce-finish").key(Key::from_name(format!("{name}-finish")));
         let acc = b.input(&total);
         Ok(b.build(move |args| r.finish(acc.take(args)?).map_err(TaskError::failed)))
@@ -358,11 +372,15 @@ impl<T: Element> Reductions<'_, T> {
                 let mut b = TaskBuilder::new("reduce-block").key(key(&name, &idx));
                 program.register_inputs(&mut b, &idx);
                 let (program, r) = (program.clone(), r.clone());
-                let (bshape, offset) = (a.chunks().block_shape(&idx), a.chunks().block_offset(&idx));
+                let (bshape, offset) =
+                    (a.chunks().block_shape(&idx), a.chunks().block_offset(&idx));
                 b.build(move |args| {
                     let mut data: Vec<T> = Vec::with_capacity(bshape.iter().product());
-                    program.run::<T>(args, &bshape, &offset, |tile, _| data.extend_from_slice(tile))?;
-                    let block = ArrayD::from_shape_vec(IxDyn(&bshape), data).map_err(|e| TaskError::failed(e.to_string()))?;
+                    program.run::<T>(args, &bshape, &offset, |tile, _| {
+                        data.extend_from_slice(tile)
+                    })?;
+                    let block = ArrayD::from_shape_vec(IxDyn(&bshape), data)
+                        .map_err(|e| TaskError::failed(e.to_string()))?;
                     let accs: Vec<R::Acc> = block
                         .lanes(Axis(axis))
                         .into_iter()
@@ -376,7 +394,8 @@ impl<T: Element> Reductions<'_, T> {
                         .collect();
                     let mut out_shape = bshape.clone();
                     out_shape.remove(axis);
-                    ArrayD::from_shape_vec(IxDyn(&out_shape), accs).map_err(|e| TaskError::failed(e.to_string()))
+                    ArrayD::from_shape_vec(IxDyn(&out_shape), accs)
+                        .map_err(|e| TaskError::failed(e.to_string()))
                 })
             })
             .collect();
@@ -397,15 +416,22 @@ impl<T: Element> Reductions<'_, T> {
                     })
                     .collect();
                 let merge = r.clone();
-                let total = tree_reduce(group, self.split_every, format!("{name}-aggregate"), move |parts| {
-                    let mut it = parts.into_iter();
-                    // tree_reduce never calls with an empty group.
-                    let mut acc = it.next().unwrap_or_else(|| ArrayD::from_elem(IxDyn(&[0]), merge.init()));
-                    for other in it {
-                        acc.zip_mut_with(&other, |x, y| merge.merge(x, y.clone()));
-                    }
-                    acc
-                })?;
+                let total = tree_reduce(
+                    group,
+                    self.split_every,
+                    format!("{name}-aggregate"),
+                    move |parts| {
+                        let mut it = parts.into_iter();
+                        // tree_reduce never calls with an empty group.
+                        let mut acc = it
+                            .next()
+                            .unwrap_or_else(|| ArrayD::from_elem(IxDyn(&[0]), merge.init()));
+                        for other in it {
+                            acc.zip_mut_with(&other, |x, y| merge.merge(x, y.clone()));
+                        }
+                        acc
+                    },
+                )?;
                 let mut b = TaskBuilder::new("reduce-finish").key(key(&name, &out_idx));
                 let acc = b.input(&total);
                 let r = r.clone();
@@ -417,7 +443,8 @@ impl<T: Element> Reductions<'_, T> {
                         .map(|x| r.finish(x))
                         .collect::<std::result::Result<Vec<_>, _>>()
                         .map_err(TaskError::failed)?;
-                    ArrayD::from_shape_vec(IxDyn(&shape), out).map_err(|e| TaskError::failed(e.to_string()))
+                    ArrayD::from_shape_vec(IxDyn(&shape), out)
+                        .map_err(|e| TaskError::failed(e.to_string()))
                 }))
             })
             .collect::<Result<Vec<_>>>()?;
@@ -469,7 +496,9 @@ impl<T: Element> Reductions<'_, T> {
     }
     /// Number of non-zero elements.
     pub fn count_nonzero(&self) -> Result<Delayed<usize>> {
-        Ok(self.whole(CountNonzero)?.map("count_nonzero", |&n: &i64| n as usize))
+        Ok(self
+            .whole(CountNonzero)?
+            .map("count_nonzero", |&n: &i64| n as usize))
     }
     /// [`any`](Self::any) along an axis.
     pub fn any_axis(&self, axis: usize) -> Result<Array<bool>> {
@@ -515,11 +544,15 @@ impl<T: Real> Reductions<'_, T> {
     }
     /// Flat C-order index of the first smallest element.
     pub fn argmin(&self) -> Result<Delayed<usize>> {
-        Ok(self.whole(ArgExtreme { max: false })?.map("argmin", |&i: &i64| i as usize))
+        Ok(self
+            .whole(ArgExtreme { max: false })?
+            .map("argmin", |&i: &i64| i as usize))
     }
     /// Flat C-order index of the first largest element.
     pub fn argmax(&self) -> Result<Delayed<usize>> {
-        Ok(self.whole(ArgExtreme { max: true })?.map("argmax", |&i: &i64| i as usize))
+        Ok(self
+            .whole(ArgExtreme { max: true })?
+            .map("argmax", |&i: &i64| i as usize))
     }
     /// Minima along `axis`.
     pub fn min_axis(&self, axis: usize) -> Result<Array<T>> {
