@@ -43,7 +43,14 @@ pub(crate) trait Op: Send + Sync {
     /// Computes one tile into `out` from the tiles of its inputs (`bufs[i]`
     /// for `i` in `inputs`, in input order) or, for a leaf, from the block's
     /// input number `leaf`.
-    fn eval(&self, bufs: &[Option<Buf>], inputs: &[usize], leaf: Option<usize>, ctx: &TileCtx<'_>, out: &mut Buf) -> Result<(), TaskError>;
+    fn eval(
+        &self,
+        bufs: &[Option<Buf>],
+        inputs: &[usize],
+        leaf: Option<usize>,
+        ctx: &TileCtx<'_>,
+        out: &mut Buf,
+    ) -> Result<(), TaskError>;
     /// A short name for keys and pictures (`add`, `sqrt`, ...).
     fn label(&self) -> &'static str;
     /// Leaves read block data; other operations return `None`.
@@ -68,7 +75,11 @@ impl Expr {
 }
 
 /// Input `k`'s tile, typed.
-fn input<'b, T: 'static>(bufs: &'b [Option<Buf>], inputs: &[usize], k: usize) -> Result<&'b Vec<T>, TaskError> {
+fn input<'b, T: 'static>(
+    bufs: &'b [Option<Buf>],
+    inputs: &[usize],
+    k: usize,
+) -> Result<&'b Vec<T>, TaskError> {
     inputs
         .get(k)
         .and_then(|&i| bufs.get(i))
@@ -101,7 +112,14 @@ impl<A: Element, U: Element, F: Fn(A) -> U + Send + Sync> Op for Map<A, U, F> {
     fn new_buf(&self, capacity: usize) -> Buf {
         Box::new(Vec::<U>::with_capacity(capacity))
     }
-    fn eval(&self, bufs: &[Option<Buf>], inputs: &[usize], _: Option<usize>, _: &TileCtx<'_>, out: &mut Buf) -> Result<(), TaskError> {
+    fn eval(
+        &self,
+        bufs: &[Option<Buf>],
+        inputs: &[usize],
+        _: Option<usize>,
+        _: &TileCtx<'_>,
+        out: &mut Buf,
+    ) -> Result<(), TaskError> {
         let a = input::<A>(bufs, inputs, 0)?;
         let out = typed_mut::<U>(out)?;
         out.clear();
@@ -127,7 +145,14 @@ impl<A: Element, B: Element, U: Element, F: Fn(A, B) -> U + Send + Sync> Op for 
     fn new_buf(&self, capacity: usize) -> Buf {
         Box::new(Vec::<U>::with_capacity(capacity))
     }
-    fn eval(&self, bufs: &[Option<Buf>], inputs: &[usize], _: Option<usize>, _: &TileCtx<'_>, out: &mut Buf) -> Result<(), TaskError> {
+    fn eval(
+        &self,
+        bufs: &[Option<Buf>],
+        inputs: &[usize],
+        _: Option<usize>,
+        _: &TileCtx<'_>,
+        out: &mut Buf,
+    ) -> Result<(), TaskError> {
         let (a, b) = (input::<A>(bufs, inputs, 0)?, input::<B>(bufs, inputs, 1)?);
         let out = typed_mut::<U>(out)?;
         out.clear();
@@ -160,7 +185,14 @@ where
     fn new_buf(&self, capacity: usize) -> Buf {
         Box::new(Vec::<U>::with_capacity(capacity))
     }
-    fn eval(&self, bufs: &[Option<Buf>], inputs: &[usize], _: Option<usize>, _: &TileCtx<'_>, out: &mut Buf) -> Result<(), TaskError> {
+    fn eval(
+        &self,
+        bufs: &[Option<Buf>],
+        inputs: &[usize],
+        _: Option<usize>,
+        _: &TileCtx<'_>,
+        out: &mut Buf,
+    ) -> Result<(), TaskError> {
         let (a, b, c) = (
             input::<A>(bufs, inputs, 0)?,
             input::<B>(bufs, inputs, 1)?,
@@ -168,7 +200,12 @@ where
         );
         let out = typed_mut::<U>(out)?;
         out.clear();
-        out.extend(a.iter().zip(b).zip(c).map(|((&x, &y), &z)| (self.f)(x, y, z)));
+        out.extend(
+            a.iter()
+                .zip(b)
+                .zip(c)
+                .map(|((&x, &y), &z)| (self.f)(x, y, z)),
+        );
         Ok(())
     }
     fn label(&self) -> &'static str {
@@ -191,7 +228,14 @@ impl<T: Element, F: Fn(&[usize]) -> T + Send + Sync> Op for Generate<T, F> {
     fn new_buf(&self, capacity: usize) -> Buf {
         Box::new(Vec::<T>::with_capacity(capacity))
     }
-    fn eval(&self, _: &[Option<Buf>], _: &[usize], _: Option<usize>, ctx: &TileCtx<'_>, out: &mut Buf) -> Result<(), TaskError> {
+    fn eval(
+        &self,
+        _: &[Option<Buf>],
+        _: &[usize],
+        _: Option<usize>,
+        ctx: &TileCtx<'_>,
+        out: &mut Buf,
+    ) -> Result<(), TaskError> {
         let out = typed_mut::<T>(out)?;
         out.clear();
         let nd = ctx.block_shape.len();
@@ -203,7 +247,11 @@ impl<T: Element, F: Fn(&[usize]) -> T + Send + Sync> Op for Generate<T, F> {
             local[k] = rem % n;
             rem /= n;
         }
-        let mut global: Vec<usize> = local.iter().zip(ctx.block_offset).map(|(l, o)| l + o).collect();
+        let mut global: Vec<usize> = local
+            .iter()
+            .zip(ctx.block_offset)
+            .map(|(l, o)| l + o)
+            .collect();
         for _ in 0..ctx.len {
             out.push((self.f)(&global));
             for k in (0..nd).rev() {
@@ -233,7 +281,14 @@ impl<T: Element> Op for Fill<T> {
     fn new_buf(&self, capacity: usize) -> Buf {
         Box::new(Vec::<T>::with_capacity(capacity))
     }
-    fn eval(&self, _: &[Option<Buf>], _: &[usize], _: Option<usize>, ctx: &TileCtx<'_>, out: &mut Buf) -> Result<(), TaskError> {
+    fn eval(
+        &self,
+        _: &[Option<Buf>],
+        _: &[usize],
+        _: Option<usize>,
+        ctx: &TileCtx<'_>,
+        out: &mut Buf,
+    ) -> Result<(), TaskError> {
         let out = typed_mut::<T>(out)?;
         out.clear();
         out.resize(ctx.len, self.0);

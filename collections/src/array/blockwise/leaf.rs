@@ -19,7 +19,12 @@ pub(crate) trait LeafSource: Send + Sync {
     fn register(&self, b: &mut TaskBuilder, out_idx: &[usize]);
     /// A standard-layout copy broadcast to `block_shape`, when the input
     /// block cannot be read as a plain slice of that shape.
-    fn prepare(&self, args: &Args, slot: usize, block_shape: &[usize]) -> Result<Option<Buf>, TaskError>;
+    fn prepare(
+        &self,
+        args: &Args,
+        slot: usize,
+        block_shape: &[usize],
+    ) -> Result<Option<Buf>, TaskError>;
 }
 
 /// Reads blocks of an array of `S` (shape `shape`, chunks `chunks`) into an
@@ -40,18 +45,32 @@ impl<S: Element> Leaf<S> {
 
 impl<S: Element> LeafSource for Leaf<S> {
     fn identity(&self) -> (usize, usize) {
-        (Arc::as_ptr(&self.blocks) as *const () as usize, self.out_ndim)
+        (
+            Arc::as_ptr(&self.blocks) as *const () as usize,
+            self.out_ndim,
+        )
     }
 
     fn register(&self, b: &mut TaskBuilder, out_idx: &[usize]) {
         let lead = self.out_ndim - self.shape.len();
         let src: Vec<usize> = (0..self.shape.len())
-            .map(|k| if self.chunks.sizes(k).len() == 1 { 0 } else { out_idx[k + lead] })
+            .map(|k| {
+                if self.chunks.sizes(k).len() == 1 {
+                    0
+                } else {
+                    out_idx[k + lead]
+                }
+            })
             .collect();
         b.input(&self.blocks[self.chunks.ravel(&src)]);
     }
 
-    fn prepare(&self, args: &Args, slot: usize, block_shape: &[usize]) -> Result<Option<Buf>, TaskError> {
+    fn prepare(
+        &self,
+        args: &Args,
+        slot: usize,
+        block_shape: &[usize],
+    ) -> Result<Option<Buf>, TaskError> {
         let block = self.block(args, slot)?;
         if block.shape() == block_shape && block.is_standard_layout() {
             return Ok(None);

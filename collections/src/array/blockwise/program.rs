@@ -170,7 +170,8 @@ impl Program {
                     Some(p) => pool.swap_remove(p).1,
                     None => node.op.new_buf(tile),
                 };
-                node.op.eval(&bufs, &self.inputs[i], self.leaf_slot[i], &ctx, &mut out)?;
+                node.op
+                    .eval(&bufs, &self.inputs[i], self.leaf_slot[i], &ctx, &mut out)?;
                 bufs[i] = Some(out);
                 for &j in &self.frees_after[i] {
                     if let Some(b) = bufs[j].take() {
@@ -178,7 +179,9 @@ impl Program {
                     }
                 }
             }
-            let out = bufs[last].take().ok_or_else(|| TaskError::failed("no output tile"))?;
+            let out = bufs[last]
+                .take()
+                .ok_or_else(|| TaskError::failed("no output tile"))?;
             let typed = out
                 .downcast_ref::<Vec<T>>()
                 .ok_or_else(|| TaskError::failed("output tile of the wrong type"))?;
