@@ -63,6 +63,7 @@ pub fn delayed<T: Send + Sync + 'static>(value: T) -> Delayed<T> {
         key: Key::new("delayed").with_index(id),
         inputs: Box::new([]),
         op: Op::Value(Arc::new(value)),
+        recompute: false,
     })
 }
 
@@ -104,7 +105,9 @@ impl<T: Send + Sync + 'static> Delayed<T> {
                     Op::Value(v) => Op::Value(v.clone()),
                     Op::Call(f) => Op::Call(f.clone()),
                 };
-                Delayed::from_node(Node::new(key, node.inputs.clone(), op))
+                let mut copy = Node::new(key, node.inputs.clone(), op);
+                copy.recompute = node.recompute;
+                Delayed::from_node(copy)
             }
         }
     }
@@ -235,6 +238,7 @@ pub struct TaskBuilder {
     name: &'static str,
     key: Option<Key>,
     inputs: Vec<Arc<Node>>,
+    recompute: bool,
 }
 
 impl TaskBuilder {
@@ -244,7 +248,28 @@ impl TaskBuilder {
             name,
             key: None,
             inputs: Vec::new(),
+            recompute: false,
         }
+    }
+
+    /// Marks a task without inputs as cheap to recompute (a random block, a
+    /// generated range): each consumer then gets its own copy, run just
+    /// before it, instead of sharing one result that must stay in memory
+    /// until the last consumer — Dask's inlining of cheap tasks. Use it only
+    /// for deterministic functions. Ignored for tasks with inputs.
+    ///
+    /// ```
+    /// use dagwood_runtime::{compute_all, Plan, TaskBuilder};
+    /// let src = TaskBuilder::new("seeded").recomputable().build(|_| Ok(vec![1.0_f64; 1000]));
+    /// let a = src.map("sum", |v: &Vec<f64>| v.iter().sum::<f64>());
+    /// let b = src.map("len", |v: &Vec<f64>| v.len() as f64);
+    /// let both = (&a, &b);
+    /// assert_eq!(Plan::new(&both).task_count(), 4); // the source twice
+    /// assert_eq!(compute_all(both).unwrap(), (1000.0, 1000.0));
+    /// ```
+    pub fn recomputable(mut self) -> TaskBuilder {
+        self.recompute = true;
+        self
     }
 
     /// Sets the task's key.
@@ -313,6 +338,7 @@ impl TaskBuilder {
             key,
             inputs: self.inputs.into_boxed_slice(),
             op: Op::Call(op),
+            recompute: self.recompute,
         })
     }
 }

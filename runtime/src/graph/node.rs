@@ -30,6 +30,9 @@ pub(crate) struct Node {
     pub(crate) key: Key,
     pub(crate) inputs: Box<[Arc<Node>]>,
     pub(crate) op: Op,
+    /// Cheap to recompute: a copy may run next to each consumer instead of
+    /// one result being held for all of them.
+    pub(crate) recompute: bool,
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
@@ -45,6 +48,7 @@ impl Node {
             key,
             inputs,
             op,
+            recompute: false,
         }
     }
 }

@@ -95,39 +95,56 @@ pub(crate) struct Arena {
 
 impl Arena {
     /// Culls to what `roots` need: tasks unreachable from them never enter.
+    ///
+    /// A recomputable source (a task without inputs marked with
+    /// [`TaskBuilder::recomputable`](crate::TaskBuilder::recomputable)) gets
+    /// its own copy next to each consumer: recomputing it is cheaper than
+    /// holding its result until a distant consumer runs.
     pub(crate) fn build(roots: &[Arc<Node>]) -> Arena {
         let mut index: IdMap<u32> = IdMap::default();
         let mut nodes: Vec<Arc<Node>> = Vec::new();
-        let mut stack: Vec<(&Arc<Node>, usize)> = Vec::new();
+        let mut dep_rows: Vec<Vec<u32>> = Vec::new();
+        // (node, next input, arena indices of the inputs seen so far)
+        let mut stack: Vec<(&Arc<Node>, usize, Vec<u32>)> = Vec::new();
+        let mut outputs = Vec::with_capacity(roots.len());
         for root in roots {
-            if index.contains_key(&root.id) {
+            if let Some(&i) = index.get(&root.id) {
+                outputs.push(i);
                 continue;
             }
-            stack.push((root, 0));
-            while let Some((node, next)) = stack.last_mut() {
+            stack.push((root, 0, Vec::with_capacity(root.inputs.len())));
+            while let Some((node, next, deps)) = stack.last_mut() {
                 if let Some(input) = node.inputs.get(*next) {
                     *next += 1;
-                    // The persistent DAG is acyclic by construction (a node
-                    // exists before anything can refer to it), so a node not yet
-                    // indexed is not on the stack either.
-                    if !index.contains_key(&input.id) {
-                        stack.push((input, 0));
+                    if input.recompute && input.inputs.is_empty() {
+                        deps.push(nodes.len() as u32);
+                        nodes.push(input.clone());
+                        dep_rows.push(Vec::new());
+                    } else if let Some(&i) = index.get(&input.id) {
+                        deps.push(i);
+                    } else {
+                        // The persistent DAG is acyclic by construction (a node
+                        // exists before anything can refer to it), so a node not
+                        // yet indexed is not on the stack either.
+                        stack.push((input, 0, Vec::with_capacity(input.inputs.len())));
                     }
                 } else {
-                    let node = *node;
-                    stack.pop();
-                    index.insert(node.id, nodes.len() as u32);
+                    let Some((node, _, deps)) = stack.pop() else {
+                        break;
+                    };
+                    let i = nodes.len() as u32;
+                    index.insert(node.id, i);
                     nodes.push(node.clone());
+                    dep_rows.push(deps);
+                    if let Some((_, _, parent_deps)) = stack.last_mut() {
+                        parent_deps.push(i);
+                    }
                 }
             }
+            outputs.push(index[&root.id]);
         }
-        let deps = Csr::from_rows(
-            nodes
-                .iter()
-                .map(|n| n.inputs.iter().map(|i| index[&i.id]).collect::<Vec<_>>()),
-        );
+        let deps = Csr::from_rows(dep_rows.into_iter());
         let dependents = deps.transpose(nodes.len());
-        let outputs = roots.iter().map(|r| index[&r.id]).collect();
         Arena {
             nodes,
             deps,
