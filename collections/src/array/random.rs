@@ -60,7 +60,7 @@ fn random_blocks<T: Element>(
                 .with_indices(&idx.iter().map(|&i| i as u64).collect::<Vec<_>>());
             let block_shape = chunks.block_shape(&idx);
             let draw = draw.clone();
-            TaskBuilder::new(op).key(key).build(move |_| {
+            TaskBuilder::new(op).key(key).recomputable().build(move |_| {
                 // Seeded inside the task: re-running the graph redraws the same values.
                 let mut rng = block_rng(seed, flat as u64);
                 let n = block_shape.iter().product();
