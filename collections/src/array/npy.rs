@@ -378,7 +378,7 @@ fn read_header<T: Element>(file: &mut File, path: &Path, file_len: u64) -> Resul
     if (file_len as u128) < end as u128 {
         return Err(format(format!(
             "truncated: shape {shape:?} of '{descr}' needs {data_len} bytes of data after the \
-             {data_offset}-byte header, but the file has {} in all",
+             {data_offset}-byte header, but the file has {} bytes in all",
             file_len
         )));
     }
@@ -479,7 +479,7 @@ fn for_each_run<E>(
     }
 }
 
-/// Decodes `n` little-endian elements of `U` from `bytes` onto `out`.
+/// Decodes the little-endian elements in `bytes` onto `out`.
 fn decode_into<U, const N: usize>(bytes: &[u8], out: &mut Vec<U>, f: impl Fn([u8; N]) -> U) {
     out.extend(bytes.chunks_exact(N).map(|c| {
         let mut a = [0u8; N];
@@ -523,17 +523,27 @@ fn cast<U: 'static, T: 'static>(a: ArrayD<U>) -> Result<ArrayD<T>, TaskError> {
         .map_err(|_| TaskError::failed("npy: element type does not match the dtype"))
 }
 
-/// Writes `block` (at `offset` in an array of `shape`) into `file`, whose
-/// data starts at `data_offset`, encoding each element with `f`.
-fn write_block<U: Element, const N: usize>(
-    file: &File,
-    path: &Path,
+/// Where the blocks of one `to_npy` go.
+struct Dest<'a> {
+    file: &'a File,
+    /// The file the user asked for, named in errors.
+    path: &'a Path,
     data_offset: usize,
-    shape: &[usize],
+    /// Shape of the whole array.
+    shape: &'a [usize],
+}
+
+/// Writes `block` (at `offset` in the array) into its place in the file,
+/// encoding each element with `f`.
+fn write_block<U: Element, const N: usize>(
+    dest: &Dest<'_>,
     offset: &[usize],
-    block: &ArrayD<U>,
+    block: &dyn Any,
     f: impl Fn(U) -> [u8; N],
 ) -> Result<(), TaskError> {
+    let block = block
+        .downcast_ref::<ArrayD<U>>()
+        .ok_or_else(|| TaskError::failed("npy: element type does not match the dtype"))?;
     let std = block.as_standard_layout();
     let elems = std
         .as_slice()
@@ -543,7 +553,7 @@ fn write_block<U: Element, const N: usize>(
     // memory beyond the block itself.
     let piece = (WRITE_BUFFER / N).max(1);
     let mut buf = vec![0u8; piece.min(elems.len()) * N];
-    for_each_run(shape, offset, block.shape(), |first, n| {
+    for_each_run(dest.shape, offset, block.shape(), |first, n| {
         let run = elems
             .get(done..done + n)
             .ok_or_else(|| TaskError::failed("npy: block shorter than its shape"))?;
@@ -553,16 +563,30 @@ fn write_block<U: Element, const N: usize>(
             for (dst, &v) in bytes.chunks_exact_mut(N).zip(part) {
                 dst.copy_from_slice(&f(v));
             }
-            let at = (data_offset + (first + k * piece) * N) as u64;
-            file.write_all_at(bytes, at).map_err(|source| {
+            let at = (dest.data_offset + (first + k * piece) * N) as u64;
+            dest.file.write_all_at(bytes, at).map_err(|source| {
                 TaskError::failed(ArrayError::Io {
-                    path: path.to_path_buf(),
+                    path: dest.path.to_path_buf(),
                     source,
                 })
             })?;
         }
         Ok(())
     })
+}
+
+fn complex_to_le(v: Complex64) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    out[..8].copy_from_slice(&v.re.to_le_bytes());
+    out[8..].copy_from_slice(&v.im.to_le_bytes());
+    out
+}
+
+fn complex_from_le(b: [u8; 16]) -> Complex64 {
+    let (mut re, mut im) = ([0u8; 8], [0u8; 8]);
+    re.copy_from_slice(&b[..8]);
+    im.copy_from_slice(&b[8..]);
+    Complex64::new(f64::from_le_bytes(re), f64::from_le_bytes(im))
 }
 
 /// A write failure of an npy task as the `ArrayError::Io` it was, instead of
@@ -587,6 +611,18 @@ fn unwrap_io(e: ArrayError, path: &Path) -> ArrayError {
     }
 }
 
+/// The file `to_npy` writes before renaming it to `path`: a hidden name in
+/// the same directory, so the rename stays within one file system.
+fn temp_path(path: &Path) -> Result<PathBuf> {
+    let name = path.file_name().ok_or_else(|| {
+        ArrayError::Invalid(format!("to_npy: {} does not name a file", path.display()))
+    })?;
+    let mut tmp = std::ffi::OsString::from(".");
+    tmp.push(name);
+    tmp.push(format!(".{}-{}.tmp", std::process::id(), super::token()));
+    Ok(path.with_file_name(tmp))
+}
+
 impl<T: Element> Array<T> {
     /// Opens a `.npy` file as an array in blocks of `chunk` elements per
     /// axis (0 = the whole axis; one entry per axis of the stored array).
@@ -594,8 +630,9 @@ impl<T: Element> Array<T> {
     /// The header is read now; the data is memory-mapped and each block's
     /// task copies only that block's bytes out of the map, so a file larger
     /// than memory can be processed block by block. The file must not be
-    /// truncated or rewritten while the array (or anything computed from it)
-    /// is in use.
+    /// truncated or rewritten in place while the array (or anything computed
+    /// from it) is in use; replacing it, as [`to_npy`](Array::to_npy) does,
+    /// is fine: the map keeps the old contents.
     ///
     /// Errors: [`ArrayError::Io`] when the file cannot be opened or mapped;
     /// [`ArrayError::Format`] (naming the file and the problem) for a bad
@@ -662,12 +699,7 @@ impl<T: Element> Array<T> {
                         Dtype::I8 => cast(read_block(m, &h, o, s, p, i64::from_le_bytes)?),
                         // NumPy reads any non-zero byte as True.
                         Dtype::B1 => cast(read_block(m, &h, o, s, p, |[b]: [u8; 1]| b != 0)?),
-                        Dtype::C16 => cast(read_block(m, &h, o, s, p, |b: [u8; 16]| {
-                            let (mut re, mut im) = ([0u8; 8], [0u8; 8]);
-                            re.copy_from_slice(&b[..8]);
-                            im.copy_from_slice(&b[8..]);
-                            Complex64::new(f64::from_le_bytes(re), f64::from_le_bytes(im))
-                        })?),
+                        Dtype::C16 => cast(read_block(m, &h, o, s, p, complex_from_le)?),
                     }
                 })
             })
@@ -677,16 +709,18 @@ impl<T: Element> Array<T> {
 
     /// Writes the array to a `.npy` file (C order, format 1.0, or 2.0 for
     /// very long headers), computing it with the default scheduler.
-    /// An existing file is replaced.
     ///
-    /// The header and the file's length are set by one task; each block is
+    /// One task writes the header and sizes the file; each block is then
     /// written at its place in the file by a task of its own as soon as it
-    /// is computed, so the whole array is never held in memory. `path` must
-    /// not be a file this array is read from.
+    /// is computed, so the whole array is never held in memory. The data
+    /// goes to a hidden file in the same directory that replaces `path` only
+    /// once every block is written: a failed write leaves an existing file
+    /// untouched, and an array read from `path` itself can be written back
+    /// to it.
     ///
-    /// Errors: [`ArrayError::Io`] naming the file when it cannot be created
-    /// or written; [`ArrayError::Invalid`] when `T` has no `.npy` dtype; the
-    /// array's own errors otherwise.
+    /// Errors: [`ArrayError::Io`] naming `path` when the file cannot be
+    /// created, written or renamed; [`ArrayError::Invalid`] when `T` has no
+    /// `.npy` dtype; the array's own errors otherwise.
     ///
     /// ```
     /// use dagwood_collections::array::Array;
@@ -719,23 +753,25 @@ impl<T: Element> Array<T> {
         self.check()?;
         let dtype = Dtype::of::<T>().ok_or_else(|| unsupported::<T>("to_npy"))?;
         let header = make_header(dtype, self.shape());
+        let too_large = || {
+            ArrayError::Invalid(format!(
+                "to_npy: shape {:?} is too large for a file",
+                self.shape()
+            ))
+        };
         let total = self
             .shape()
             .iter()
             .try_fold(dtype.size(), |acc, &n| acc.checked_mul(n))
             .and_then(|n| n.checked_add(header.len()))
-            .ok_or_else(|| {
-                ArrayError::Invalid(format!(
-                    "to_npy: shape {:?} is too large for a file",
-                    self.shape()
-                ))
-            })?;
+            .and_then(|n| u64::try_from(n).ok())
+            .ok_or_else(too_large)?;
         let data_offset = header.len();
         let src = self.blocks()?;
-        let path_buf: Arc<PathBuf> = Arc::new(path.to_path_buf());
-        let name = layer_name("to_npy");
+        let tmp = Arc::new(temp_path(path)?);
+        let target = Arc::new(path.to_path_buf());
 
-        let p = path_buf.clone();
+        let (t, p) = (tmp.clone(), target.clone());
         let file = TaskBuilder::new("npy_header")
             .key(Key::from_name(layer_name("to_npy_header")))
             .build(move |_| {
@@ -746,18 +782,18 @@ impl<T: Element> Array<T> {
                     })
                 };
                 let mut f = OpenOptions::new()
-                    .read(true)
                     .write(true)
                     .create(true)
                     .truncate(true)
-                    .open(p.as_path())
+                    .open(t.as_path())
                     .map_err(io)?;
                 f.write_all(&header).map_err(io)?;
                 // Sized up front, so blocks can land anywhere in any order.
-                f.set_len(total as u64).map_err(io)?;
+                f.set_len(total).map_err(io)?;
                 Ok(Arc::new(f))
             });
 
+        let name = layer_name("to_npy");
         let shape: Arc<[usize]> = self.shape().into();
         let writes: Vec<_> = self
             .chunks()
@@ -770,85 +806,49 @@ impl<T: Element> Array<T> {
                 let block = b.input(&src[self.chunks().ravel(&idx)]);
                 let offset = self.chunks().block_offset(&idx);
                 let want = self.chunks().block_shape(&idx);
-                let (shape, path) = (shape.clone(), path_buf.clone());
+                let (shape, path) = (shape.clone(), target.clone());
                 b.build(move |args| {
-                    let (f, blk): (&Arc<File>, &ArrayD<T>) = (file.get(args)?, block.get(args)?);
+                    let (file, blk): (&Arc<File>, &ArrayD<T>) = (file.get(args)?, block.get(args)?);
                     if blk.shape() != want.as_slice() {
                         return Err(TaskError::failed(format!(
                             "to_npy: a block has shape {:?}, expected {want:?}",
                             blk.shape()
                         )));
                     }
-                    let (f, p, o, s) = (f.as_ref(), path.as_path(), &offset[..], &shape[..]);
-                    let any: &dyn Any = blk;
-                    let wrong = || TaskError::failed("npy: element type does not match the dtype");
+                    let dest = Dest {
+                        file,
+                        path: &path,
+                        data_offset,
+                        shape: &shape,
+                    };
+                    let (o, any): (&[usize], &dyn Any) = (&offset, blk);
                     match dtype {
-                        Dtype::F4 => write_block(
-                            f,
-                            p,
-                            data_offset,
-                            s,
-                            o,
-                            any.downcast_ref().ok_or_else(wrong)?,
-                            f32::to_le_bytes,
-                        ),
-                        Dtype::F8 => write_block(
-                            f,
-                            p,
-                            data_offset,
-                            s,
-                            o,
-                            any.downcast_ref().ok_or_else(wrong)?,
-                            f64::to_le_bytes,
-                        ),
-                        Dtype::I4 => write_block(
-                            f,
-                            p,
-                            data_offset,
-                            s,
-                            o,
-                            any.downcast_ref().ok_or_else(wrong)?,
-                            i32::to_le_bytes,
-                        ),
-                        Dtype::I8 => write_block(
-                            f,
-                            p,
-                            data_offset,
-                            s,
-                            o,
-                            any.downcast_ref().ok_or_else(wrong)?,
-                            i64::to_le_bytes,
-                        ),
-                        Dtype::B1 => write_block(
-                            f,
-                            p,
-                            data_offset,
-                            s,
-                            o,
-                            any.downcast_ref().ok_or_else(wrong)?,
-                            |v: bool| [u8::from(v)],
-                        ),
-                        Dtype::C16 => write_block(
-                            f,
-                            p,
-                            data_offset,
-                            s,
-                            o,
-                            any.downcast_ref().ok_or_else(wrong)?,
-                            |v: Complex64| {
-                                let mut out = [0u8; 16];
-                                out[..8].copy_from_slice(&v.re.to_le_bytes());
-                                out[8..].copy_from_slice(&v.im.to_le_bytes());
-                                out
-                            },
-                        ),
+                        Dtype::F4 => write_block(&dest, o, any, f32::to_le_bytes),
+                        Dtype::F8 => write_block(&dest, o, any, f64::to_le_bytes),
+                        Dtype::I4 => write_block(&dest, o, any, i32::to_le_bytes),
+                        Dtype::I8 => write_block(&dest, o, any, i64::to_le_bytes),
+                        Dtype::B1 => write_block(&dest, o, any, |v: bool| [u8::from(v)]),
+                        Dtype::C16 => write_block(&dest, o, any, complex_to_le),
                     }
                 })
             })
             .collect();
         // Every array has at least one block, so the header task always runs.
-        compute_all_with(&writes, scheduler)
-            .map(|_| ())
-            .map_err(|e| unwrap_io(ArrayError::Compute(e), path))
+        let written = compute_all_with(&writes, scheduler);
+        drop(writes);
+        match written {
+            Ok(_) => std::fs::rename(tmp.as_path(), path).map_err(|source| {
+                let _ = std::fs::remove_file(tmp.as_path());
+                ArrayError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            }),
+            Err(e) => {
+                // Best effort: the write already failed, and that is the error to report.
+                let _ = std::fs::remove_file(tmp.as_path());
+                Err(unwrap_io(ArrayError::Compute(e), path))
+            }
+        }
     }
 }
