@@ -242,3 +242,60 @@ fn persist_keeps_results() {
     assert!((y.sum().unwrap().compute().unwrap() - 151.5).abs() < 1e-9);
     assert!(y.to_dot().unwrap().starts_with("digraph"));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn unary_math_and_complex_ops_match_ndarray((shape, chunk) in shape_and_chunks(), seed in any::<u64>()) {
+        let a = data(&shape, seed);
+        let x = Array::from_array(&a, &chunk).unwrap();
+        let pos = x.abs() + 0.5;
+        let pa = a.mapv(|v| v.abs() + 0.5);
+        let cases: Vec<(Array<f64>, ArrayD<f64>)> = vec![
+            (pos.sqrt(), pa.mapv(f64::sqrt)),
+            (pos.ln(), pa.mapv(f64::ln)),
+            (pos.log10(), pa.mapv(f64::log10)),
+            ((&x / 10.0).exp(), a.mapv(|v| (v / 10.0).exp())),
+            (x.sin(), a.mapv(f64::sin)),
+            (x.cos(), a.mapv(f64::cos)),
+            (x.tan(), a.mapv(f64::tan)),
+            (x.floor(), a.mapv(f64::floor)),
+            (x.ceil(), a.mapv(f64::ceil)),
+            (x.powi(3), a.mapv(|v| v.powi(3))),
+            (pos.powf(1.5), pa.mapv(|v| v.powf(1.5))),
+            (-&x, a.mapv(|v| -v)),
+            (
+                x.maximum(0.5).minimum(&pos),
+                Zip::from(&a).and(&pa).map_collect(|&v, &p| v.max(0.5).min(p)),
+            ),
+        ];
+        for (i, (got, want)) in cases.into_iter().enumerate() {
+            prop_assert!(close(&got.compute().unwrap(), &want), "case {}", i);
+        }
+        // Complex: z = x + i·(x/2).
+        let z = x.zip_with(&x, |re, im| Complex64::new(re, im / 2.0)).unwrap();
+        let za = a.mapv(|v| Complex64::new(v, v / 2.0));
+        let w = (&z * &z + z.conj()).exp() / (z.norm().to_complex() + 1.0);
+        let wa = ndarray::Zip::from(&za).map_collect(|&z| (z * z + z.conj()).exp() / Complex64::new(z.norm() + 1.0, 0.0));
+        let got = w.compute().unwrap();
+        prop_assert!(ndarray::Zip::from(&got).and(&wa).all(|g, e| (g - e).norm() <= 1e-9 * (1.0 + e.norm())));
+        prop_assert!(close(&z.norm_sqr().compute().unwrap(), &za.mapv(|z| z.norm_sqr())));
+        prop_assert!(close(&z.im().compute().unwrap(), &a.mapv(|v| v / 2.0)));
+    }
+
+    #[test]
+    fn creation_functions_match_ndarray(n in 0usize..40, chunk in 1usize..9, start in -5i32..5, step in 1i32..4) {
+        let got = Array::<i32>::arange(start, start + n as i32, step, chunk).unwrap().compute().unwrap();
+        let want: Vec<i32> = (start..start + n as i32).step_by(step as usize).collect();
+        prop_assert_eq!(got.as_slice().unwrap(), &want[..]);
+        let got = Array::<f64>::linspace(-1.0, 2.0, n, chunk).unwrap().compute().unwrap();
+        let want = ndarray::Array1::linspace(-1.0, 2.0, n).into_dyn();
+        prop_assert!(close(&got, &want));
+        let shape = [n % 7, n % 5 + 1];
+        prop_assert_eq!(Array::<i64>::full(&shape, &[chunk, chunk], 7).unwrap().compute().unwrap(), ArrayD::from_elem(IxDyn(&shape), 7));
+        prop_assert_eq!(Array::<bool>::zeros(&shape, &[chunk, 0]).unwrap().compute().unwrap(), ArrayD::from_elem(IxDyn(&shape), false));
+        let f = Array::from_fn(&shape, &[chunk, chunk], |i| (i[0] * 100 + i[1]) as i64).unwrap();
+        prop_assert_eq!(f.compute().unwrap(), ArrayD::from_shape_fn(IxDyn(&shape), |i| (i[0] * 100 + i[1]) as i64));
+    }
+}

@@ -616,3 +616,26 @@ impl ops::Not for Array<bool> {
         self.map_labeled("not", |x: bool| !x)
     }
 }
+
+/// A complex array with a real scalar, as NumPy allows (`z * 0.5`, `z + 1.0`).
+macro_rules! complex_real {
+    ($trait:ident, $method:ident, $label:literal, $op:tt) => {
+        impl ops::$trait<f64> for &Array<Complex64> {
+            type Output = Array<Complex64>;
+            fn $method(self, rhs: f64) -> Array<Complex64> {
+                self.map_labeled($label, move |z: Complex64| z $op rhs)
+            }
+        }
+        impl ops::$trait<f64> for Array<Complex64> {
+            type Output = Array<Complex64>;
+            fn $method(self, rhs: f64) -> Array<Complex64> {
+                self.map_labeled($label, move |z: Complex64| z $op rhs)
+            }
+        }
+    };
+}
+
+complex_real!(Add, add, "add", +);
+complex_real!(Sub, sub, "sub", -);
+complex_real!(Mul, mul, "mul", *);
+complex_real!(Div, div, "div", /);
