@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 mod compute;
+pub mod diagnostics;
 mod dot;
 mod error;
 mod graph;

@@ -359,6 +359,7 @@ fn graph_info(g: &Graph, tree: Option<&Tree>) -> TokenStream {
         }
     });
     let output_inputs = task_ids(&g.output.uses);
+    let output_is_task = g.output.binding.is_none();
     let params = g
         .params
         .iter()
@@ -368,6 +369,7 @@ fn graph_info(g: &Graph, tree: Option<&Tree>) -> TokenStream {
         ::dagwood::__private::GraphInfo {
             tasks: &[#(#tasks),*],
             output_inputs: &[#(#output_inputs),*],
+            output_is_task: #output_is_task,
             params: &[#(#params),*],
         }
     }

@@ -39,10 +39,12 @@ pub struct Plan<'c, C: Computable> {
 impl<'c, C: Computable> Plan<'c, C> {
     /// Culls and orders the graph behind `what`, fusing linear chains.
     pub fn new(what: &'c C) -> Plan<'c, C> {
+        let span = tracing::debug_span!("dagwood.optimize", tasks = tracing::field::Empty).entered();
         let mut outputs = Outputs::default();
         what.collect(&mut outputs);
         let arena = Arena::build(&outputs.0);
         let units = Units::build(&arena, true);
+        span.record("tasks", arena.nodes.len());
         Plan {
             what,
             arena,
@@ -74,6 +76,13 @@ impl<'c, C: Computable> Plan<'c, C> {
 
     /// Runs the plan with `scheduler`.
     pub fn compute_with(&self, scheduler: &Scheduler) -> Result<C::Output> {
+        let _span = tracing::info_span!(
+            "dagwood.execute",
+            tasks = self.arena.nodes.len(),
+            units = self.units.len(),
+            scheduler = ?scheduler
+        )
+        .entered();
         let values = scheduler.run(RunState::new(&self.arena, &self.units))?;
         self.what.extract(&mut Results(values.into_iter()))
     }

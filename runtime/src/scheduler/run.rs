@@ -5,6 +5,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Mutex;
 
+use crate::diagnostics::{observe, Hooks};
 use crate::graph::args::Args;
 use crate::graph::node::{AnyValue, Op};
 use crate::plan::build::Arena;
@@ -26,6 +27,7 @@ pub(crate) struct RunState<'p> {
     slots: Vec<Slot>,
     failed: AtomicBool,
     error: Mutex<Option<Error>>,
+    hooks: Hooks,
 }
 
 impl<'p> RunState<'p> {
@@ -45,6 +47,11 @@ impl<'p> RunState<'p> {
                 .collect(),
             failed: AtomicBool::new(false),
             error: Mutex::new(None),
+            hooks: {
+                let hooks = Hooks::capture();
+                hooks.start(arena.nodes.len());
+                hooks
+            },
         }
     }
 
@@ -66,23 +73,28 @@ impl<'p> RunState<'p> {
                 return false;
             }
             let node = &self.arena.nodes[t];
-            let value = match &node.op {
-                Op::Value(v) => Ok(v.clone()),
-                Op::Call(f) => {
-                    let mut args = Args::with_capacity(node.inputs.len());
-                    match carry.take() {
-                        // Inside a fused chain the only input is the previous task's value.
-                        Some(prev) => args.push(prev),
-                        None => {
-                            for &d in self.units.deps.row(u) {
-                                args.push(self.share(d as usize));
-                            }
+            let mut args = Args::with_capacity(node.inputs.len());
+            if let Op::Call(_) = node.op {
+                match carry.take() {
+                    // Inside a fused chain the only input is the previous task's value.
+                    Some(prev) => args.push(prev),
+                    None => {
+                        for &d in self.units.deps.row(u) {
+                            args.push(self.share(d as usize));
                         }
                     }
-                    catch_unwind(AssertUnwindSafe(|| f(&mut args)))
-                        .unwrap_or_else(|payload| Err(TaskError::from_panic(payload)))
                 }
-            };
+            }
+            let value = observe(
+                &self.hooks,
+                || node.key.clone(),
+                |r: &Result<AnyValue, TaskError>| r.is_err(),
+                || match &node.op {
+                    Op::Value(v) => Ok(v.clone()),
+                    Op::Call(f) => catch_unwind(AssertUnwindSafe(|| f(&mut args)))
+                        .unwrap_or_else(|payload| Err(TaskError::from_panic(payload))),
+                },
+            );
             match value {
                 Ok(v) => carry = Some(v),
                 Err(cause) => {
@@ -142,6 +154,7 @@ impl<'p> RunState<'p> {
             Ok(mut g) => g.take(),
             Err(poisoned) => poisoned.into_inner().take(),
         };
+        self.hooks.finish(err.as_ref());
         if let Some(e) = err {
             return Err(e);
         }

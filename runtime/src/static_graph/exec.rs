@@ -4,6 +4,7 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
+use crate::diagnostics::{observe, Hooks};
 use crate::{BoxError, Error, Key, Scheduler, TaskError};
 
 /// Unwinds a static graph after a task failed; never seen by users.
@@ -18,14 +19,16 @@ pub struct Exec {
     parallel: bool,
     failed: AtomicBool,
     error: Mutex<Option<Error>>,
+    hooks: Hooks,
 }
 
 impl Exec {
-    fn new(parallel: bool) -> Exec {
+    fn new(parallel: bool, hooks: Hooks) -> Exec {
         Exec {
             parallel,
             failed: AtomicBool::new(false),
             error: Mutex::new(None),
+            hooks,
         }
     }
 
@@ -33,7 +36,13 @@ impl Exec {
     #[inline]
     pub fn task<R>(&self, key: &'static str, f: impl FnOnce() -> R) -> R {
         self.check();
-        match catch_unwind(AssertUnwindSafe(f)) {
+        let result = observe(
+            &self.hooks,
+            || Key::new(key),
+            |r: &std::thread::Result<R>| r.is_err(),
+            || catch_unwind(AssertUnwindSafe(f)),
+        );
+        match result {
             Ok(v) => v,
             Err(payload) => self.abort(key, TaskError::from_panic(payload)),
         }
@@ -98,10 +107,14 @@ impl Exec {
 /// Runs a generated graph body under `scheduler`, turning a failed task into `Err`.
 pub(crate) fn run_static<R: Send>(
     scheduler: &Scheduler,
+    tasks: usize,
     body: impl FnOnce(&Exec) -> R + Send,
 ) -> Result<R, Error> {
-    scheduler.install(|parallel| {
-        let exec = Exec::new(parallel);
+    let _span = tracing::info_span!("dagwood.run_static", tasks).entered();
+    let hooks = Hooks::capture();
+    hooks.start(tasks);
+    let result = scheduler.install(|parallel| {
+        let exec = Exec::new(parallel, hooks.clone());
         match catch_unwind(AssertUnwindSafe(|| body(&exec))) {
             Ok(v) => Ok(v),
             Err(payload) => {
@@ -117,5 +130,7 @@ pub(crate) fn run_static<R: Send>(
                 }))
             }
         }
-    })
+    });
+    hooks.finish(result.as_ref().err());
+    result
 }

@@ -25,6 +25,9 @@ pub struct GraphInfo {
     pub tasks: &'static [TaskInfo],
     /// Tasks the output expression reads.
     pub output_inputs: &'static [usize],
+    /// True when the output is an expression run as a last task named
+    /// `output` (false when it is just a binding).
+    pub output_is_task: bool,
     /// Parameter names of the `graph!(|..| { .. })` form.
     pub params: &'static [&'static str],
 }
@@ -33,6 +36,12 @@ impl GraphInfo {
     /// Number of tasks (`let` bindings).
     pub fn task_count(&self) -> usize {
         self.tasks.len()
+    }
+
+    /// Number of tasks a run reports to callbacks: the bindings, plus the
+    /// output expression when it is a task of its own.
+    pub fn run_task_count(&self) -> usize {
+        self.tasks.len() + usize::from(self.output_is_task)
     }
 
     /// Number of tasks left after chain fusion.
@@ -81,6 +90,7 @@ impl GraphInfo {
 ///         TaskInfo { key: "b", inputs: &[0], fused_with_next: false },
 ///     ],
 ///     output_inputs: &[1],
+///     output_is_task: true,
 ///     params: &[],
 /// };
 /// let g = StaticGraph::new(&INFO, |exec: &Exec| {
@@ -126,7 +136,7 @@ where
 
     /// Runs the graph with `scheduler`.
     pub fn compute_with(self, scheduler: &Scheduler) -> Result<R> {
-        run_static(scheduler, self.f)
+        run_static(scheduler, self.info.run_task_count(), self.f)
     }
 }
 
@@ -148,6 +158,7 @@ impl<F> fmt::Debug for StaticGraph<F> {
 ///         TaskInfo { key: "c", inputs: &[], fused_with_next: false },
 ///     ],
 ///     output_inputs: &[0, 1],
+///     output_is_task: true,
 ///     params: &["n"],
 /// };
 /// let g = GraphFn::<_, (u64,)>::new(&INFO, |exec: &Exec, n: u64| {
@@ -211,7 +222,7 @@ macro_rules! graph_fn_arity {
             #[allow(clippy::too_many_arguments)]
             pub fn run_with(&self, scheduler: &Scheduler, $($arg: $ty),*) -> Result<Ret> {
                 let f = &self.f;
-                run_static(scheduler, move |exec| f(exec, $($arg),*))
+                run_static(scheduler, self.info.run_task_count(), move |exec| f(exec, $($arg),*))
             }
         }
     };

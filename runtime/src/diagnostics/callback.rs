@@ -1,0 +1,203 @@
+//! Hooks into every computation: what progress bars and profilers build on.
+//!
+//! A callback is active for the computations started on the thread that
+//! holds its [`ScopedCallback`] guard (Dask's `with ProgressBar():`), or for
+//! every computation while a [`GlobalCallback`] is held (Dask's
+//! `.register()`). The set is captured when a computation starts; with none
+//! active, the only cost per task is one branch.
+
+use std::cell::RefCell;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use crate::{Error, Key};
+
+/// One finished task, as reported to [`Callback::on_task_end`].
+#[derive(Debug)]
+pub struct TaskEvent<'a> {
+    /// The task's key.
+    pub key: &'a Key,
+    /// Index of the worker thread (0 for the `Sync` scheduler).
+    pub worker: usize,
+    /// When the task started.
+    pub start: Instant,
+    /// When it ended.
+    pub end: Instant,
+    /// True if it panicked or returned `Err`.
+    pub failed: bool,
+}
+
+/// Receives events of computations. Every method has an empty default.
+///
+/// Methods are called from worker threads, concurrently: keep them short
+/// and batch expensive work (a progress bar counts in an atomic and redraws
+/// from its own thread).
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+/// use dagwood_runtime::diagnostics::{scoped_callback, Callback, TaskEvent};
+/// use dagwood_runtime::{delayed, sum};
+///
+/// #[derive(Default)]
+/// struct Count(AtomicUsize);
+/// impl Callback for Count {
+///     fn on_task_end(&self, _: &TaskEvent<'_>) {
+///         self.0.fetch_add(1, Ordering::Relaxed);
+///     }
+/// }
+///
+/// let count = Arc::new(Count::default());
+/// let _guard = scoped_callback(count.clone());
+/// sum((0..10).map(delayed), 4).unwrap().compute().unwrap();
+/// assert_eq!(count.0.load(Ordering::Relaxed), 10 + 3 + 1); // leaves, tree
+/// ```
+pub trait Callback: Send + Sync {
+    /// A computation of `tasks` tasks starts.
+    fn on_start(&self, tasks: usize) {
+        let _ = tasks;
+    }
+    /// A task starts on `worker`.
+    fn on_task_start(&self, key: &Key, worker: usize) {
+        let _ = (key, worker);
+    }
+    /// A task ended.
+    fn on_task_end(&self, event: &TaskEvent<'_>) {
+        let _ = event;
+    }
+    /// The computation ended, with its error if it failed.
+    fn on_finish(&self, error: Option<&Error>) {
+        let _ = error;
+    }
+}
+
+thread_local! {
+    static SCOPED: RefCell<Vec<(u64, Arc<dyn Callback>)>> = const { RefCell::new(Vec::new()) };
+}
+
+static GLOBAL: RwLock<Vec<(u64, Arc<dyn Callback>)>> = RwLock::new(Vec::new());
+
+fn next_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Keeps a callback active for computations started on this thread; drop it
+/// to deactivate. Not `Send`: it belongs to the thread that made it.
+#[must_use = "the callback is active only while the guard lives"]
+pub struct ScopedCallback {
+    id: u64,
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+/// Activates `cb` for computations started on this thread while the guard lives.
+pub fn scoped_callback(cb: Arc<dyn Callback>) -> ScopedCallback {
+    let id = next_id();
+    SCOPED.with(|s| s.borrow_mut().push((id, cb)));
+    ScopedCallback {
+        id,
+        _not_send: std::marker::PhantomData,
+    }
+}
+
+impl Drop for ScopedCallback {
+    fn drop(&mut self) {
+        let _ = SCOPED.try_with(|s| s.borrow_mut().retain(|(id, _)| *id != self.id));
+    }
+}
+
+/// Keeps a callback active for every computation in the process; drop it to
+/// deactivate.
+#[must_use = "the callback is active only while the guard lives"]
+pub struct GlobalCallback {
+    id: u64,
+}
+
+/// Activates `cb` for every computation, on any thread, while the guard lives.
+pub fn register_global(cb: Arc<dyn Callback>) -> GlobalCallback {
+    let id = next_id();
+    match GLOBAL.write() {
+        Ok(mut g) => g.push((id, cb)),
+        Err(poisoned) => poisoned.into_inner().push((id, cb)),
+    }
+    GlobalCallback { id }
+}
+
+impl Drop for GlobalCallback {
+    fn drop(&mut self) {
+        match GLOBAL.write() {
+            Ok(mut g) => g.retain(|(id, _)| *id != self.id),
+            Err(poisoned) => poisoned.into_inner().retain(|(id, _)| *id != self.id),
+        }
+    }
+}
+
+/// The callbacks of one computation, captured when it starts.
+#[derive(Clone, Default)]
+pub(crate) struct Hooks(Option<Arc<[Arc<dyn Callback>]>>);
+
+impl Hooks {
+    pub(crate) fn capture() -> Hooks {
+        let mut all: Vec<Arc<dyn Callback>> = SCOPED
+            .try_with(|s| s.borrow().iter().map(|(_, c)| c.clone()).collect())
+            .unwrap_or_default();
+        match GLOBAL.read() {
+            Ok(g) => all.extend(g.iter().map(|(_, c)| c.clone())),
+            Err(poisoned) => all.extend(poisoned.into_inner().iter().map(|(_, c)| c.clone())),
+        }
+        Hooks((!all.is_empty()).then(|| all.into()))
+    }
+
+    #[inline]
+    pub(crate) fn active(&self) -> Option<&[Arc<dyn Callback>]> {
+        self.0.as_deref()
+    }
+
+    pub(crate) fn start(&self, tasks: usize) {
+        for cb in self.active().unwrap_or_default() {
+            cb.on_start(tasks);
+        }
+    }
+
+    pub(crate) fn finish(&self, error: Option<&Error>) {
+        for cb in self.active().unwrap_or_default() {
+            cb.on_finish(error);
+        }
+    }
+}
+
+/// Index of the current worker thread (rayon's), 0 outside a pool.
+pub(crate) fn worker() -> usize {
+    rayon::current_thread_index().unwrap_or(0)
+}
+
+/// Runs `f` as the task `key`, reporting to the hooks when there are any.
+#[inline]
+pub(crate) fn observe<R>(
+    hooks: &Hooks,
+    key: impl FnOnce() -> Key,
+    failed: impl FnOnce(&R) -> bool,
+    f: impl FnOnce() -> R,
+) -> R {
+    let Some(cbs) = hooks.active() else {
+        return f();
+    };
+    let key = key();
+    let worker = worker();
+    for cb in cbs {
+        cb.on_task_start(&key, worker);
+    }
+    let start = Instant::now();
+    let out = f();
+    let event = TaskEvent {
+        key: &key,
+        worker,
+        start,
+        end: Instant::now(),
+        failed: failed(&out),
+    };
+    for cb in cbs {
+        cb.on_task_end(&event);
+    }
+    out
+}
