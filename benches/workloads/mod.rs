@@ -31,25 +31,28 @@ pub fn tiny(x: u64) -> u64 {
         .wrapping_add(1_442_695_040_888_963_407)
 }
 
-pub fn independent_sequential(seed: u64) -> u64 {
-    (0..INDEPENDENT as u64)
+/// `tiny(seed + i)` for `i < n`, summed by a plain loop.
+pub fn sum_sequential(n: usize, seed: u64) -> u64 {
+    (0..n as u64)
         .map(|i| tiny(i + seed))
         .fold(0, u64::wrapping_add)
 }
 
-pub fn independent_rayon(seed: u64) -> u64 {
-    (0..INDEPENDENT as u64)
+/// The same with rayon's parallel iterator.
+pub fn sum_rayon(n: usize, seed: u64) -> u64 {
+    (0..n as u64)
         .into_par_iter()
         .map(|i| tiny(i + seed))
         .reduce(|| 0, u64::wrapping_add)
 }
 
-pub fn independent_threads(seed: u64, threads: usize) -> u64 {
+/// The same by hand: `threads` scoped std threads, interleaved indices.
+pub fn sum_threads(n: usize, seed: u64, threads: usize) -> u64 {
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads as u64)
             .map(|t| {
                 s.spawn(move || {
-                    (t..INDEPENDENT as u64)
+                    (t..n as u64)
                         .step_by(threads)
                         .map(|i| tiny(i + seed))
                         .fold(0, u64::wrapping_add)
@@ -61,6 +64,18 @@ pub fn independent_threads(seed: u64, threads: usize) -> u64 {
             .map(|h| h.join().unwrap_or(0))
             .fold(0, u64::wrapping_add)
     })
+}
+
+pub fn independent_sequential(seed: u64) -> u64 {
+    sum_sequential(INDEPENDENT, seed)
+}
+
+pub fn independent_rayon(seed: u64) -> u64 {
+    sum_rayon(INDEPENDENT, seed)
+}
+
+pub fn independent_threads(seed: u64, threads: usize) -> u64 {
+    sum_threads(INDEPENDENT, seed, threads)
 }
 
 /// The static graph, compiled once; `run(seed)` per iteration.
@@ -221,35 +236,15 @@ pub fn dynamic_build_and_run(seed: u64, scheduler: &Scheduler) -> u64 {
 }
 
 pub fn dynamic_rayon(seed: u64) -> u64 {
-    (0..DYNAMIC as u64)
-        .into_par_iter()
-        .map(|i| tiny(i + seed))
-        .reduce(|| 0, u64::wrapping_add)
+    sum_rayon(DYNAMIC, seed)
 }
 
 pub fn dynamic_threads(seed: u64, threads: usize) -> u64 {
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads as u64)
-            .map(|t| {
-                s.spawn(move || {
-                    (t..DYNAMIC as u64)
-                        .step_by(threads)
-                        .map(|i| tiny(i + seed))
-                        .fold(0, u64::wrapping_add)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or(0))
-            .fold(0, u64::wrapping_add)
-    })
+    sum_threads(DYNAMIC, seed, threads)
 }
 
 pub fn dynamic_sequential(seed: u64) -> u64 {
-    (0..DYNAMIC as u64)
-        .map(|i| tiny(i + seed))
-        .fold(0, u64::wrapping_add)
+    sum_sequential(DYNAMIC, seed)
 }
 
 pub fn chain_loop(seed: u64) -> u64 {

@@ -113,6 +113,19 @@ impl Chunks {
             .collect()
     }
 
+    /// The region of the whole array that a block covers, as an ndarray slice.
+    pub fn block_slice(&self, idx: &[usize]) -> Vec<ndarray::SliceInfoElem> {
+        self.block_offset(idx)
+            .into_iter()
+            .zip(self.block_shape(idx))
+            .map(|(o, n)| ndarray::SliceInfoElem::Slice {
+                start: o as isize,
+                end: Some((o + n) as isize),
+                step: 1,
+            })
+            .collect()
+    }
+
     /// The block index of flat (C-order) block number `flat`.
     pub fn unravel(&self, mut flat: usize) -> Vec<usize> {
         let grid = self.grid();

@@ -3,7 +3,7 @@
 use std::marker::PhantomData;
 
 use dagwood_runtime::{delayed, Delayed};
-use ndarray::{ArrayD, ArrayView, Dimension, SliceInfoElem};
+use ndarray::{ArrayD, ArrayView, Dimension};
 
 use super::blockwise::expr::{Expr, Fill, Generate};
 use super::{Array, ArrayError, Chunks, Element, Number, Result};
@@ -28,20 +28,7 @@ impl<T: Element> Array<T> {
         let chunks = Chunks::regular(view.shape(), chunk)?;
         let blocks: Vec<Delayed<ArrayD<T>>> = chunks
             .indices()
-            .map(|idx| {
-                let off = chunks.block_offset(&idx);
-                let shape = chunks.block_shape(&idx);
-                let info: Vec<SliceInfoElem> = off
-                    .iter()
-                    .zip(&shape)
-                    .map(|(&o, &n)| SliceInfoElem::Slice {
-                        start: o as isize,
-                        end: Some((o + n) as isize),
-                        step: 1,
-                    })
-                    .collect();
-                delayed(view.slice(info.as_slice()).to_owned())
-            })
+            .map(|idx| delayed(view.slice(chunks.block_slice(&idx).as_slice()).to_owned()))
             .collect();
         Array::from_blocks(view.shape(), chunks, blocks)
     }

@@ -37,7 +37,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use dagwood_runtime::{compute_all_with, delayed, Delayed, Key, Plan, Scheduler, TaskBuilder};
-use ndarray::{ArrayD, IxDyn, SliceInfoElem};
+use ndarray::{ArrayD, IxDyn};
 
 pub use blockwise::program::{set_tile_elements, tile_elements};
 pub use chunks::Chunks;
@@ -316,7 +316,6 @@ impl<T: Element> Array<T> {
         let mut out = ArrayD::<T>::from_elem(IxDyn(&self.shape), T::default());
         for (flat, part) in parts.into_iter().enumerate() {
             let idx = self.chunks.unravel(flat);
-            let offset = self.chunks.block_offset(&idx);
             let want = self.chunks.block_shape(&idx);
             if part.shape() != want.as_slice() {
                 return Err(ArrayError::ShapeMismatch {
@@ -325,16 +324,8 @@ impl<T: Element> Array<T> {
                     right: part.shape().to_vec(),
                 });
             }
-            let info: Vec<SliceInfoElem> = offset
-                .iter()
-                .zip(&want)
-                .map(|(&o, &n)| SliceInfoElem::Slice {
-                    start: o as isize,
-                    end: Some((o + n) as isize),
-                    step: 1,
-                })
-                .collect();
-            out.slice_mut(info.as_slice()).assign(&part);
+            out.slice_mut(self.chunks.block_slice(&idx).as_slice())
+                .assign(&part);
         }
         Ok(out)
     }

@@ -98,6 +98,19 @@ pub(crate) fn typed_mut<T: 'static>(b: &mut Buf) -> Result<&mut Vec<T>, TaskErro
     })
 }
 
+/// The two `Op` methods that only depend on the output element type.
+macro_rules! output_of {
+    ($t:ty) => {
+        fn out_type(&self) -> TypeId {
+            TypeId::of::<$t>()
+        }
+        fn new_buf(&self, capacity: usize) -> Buf {
+            Box::new(Vec::<$t>::with_capacity(capacity))
+        }
+    };
+}
+pub(crate) use output_of;
+
 /// `f` applied to each element of one input.
 pub(crate) struct Map<A, U, F> {
     pub(crate) f: F,
@@ -106,12 +119,7 @@ pub(crate) struct Map<A, U, F> {
 }
 
 impl<A: Element, U: Element, F: Fn(A) -> U + Send + Sync> Op for Map<A, U, F> {
-    fn out_type(&self) -> TypeId {
-        TypeId::of::<U>()
-    }
-    fn new_buf(&self, capacity: usize) -> Buf {
-        Box::new(Vec::<U>::with_capacity(capacity))
-    }
+    output_of!(U);
     fn eval(
         &self,
         bufs: &[Option<Buf>],
@@ -139,12 +147,7 @@ pub(crate) struct Zip<A, B, U, F> {
 }
 
 impl<A: Element, B: Element, U: Element, F: Fn(A, B) -> U + Send + Sync> Op for Zip<A, B, U, F> {
-    fn out_type(&self) -> TypeId {
-        TypeId::of::<U>()
-    }
-    fn new_buf(&self, capacity: usize) -> Buf {
-        Box::new(Vec::<U>::with_capacity(capacity))
-    }
+    output_of!(U);
     fn eval(
         &self,
         bufs: &[Option<Buf>],
@@ -179,12 +182,7 @@ where
     U: Element,
     F: Fn(A, B, C) -> U + Send + Sync,
 {
-    fn out_type(&self) -> TypeId {
-        TypeId::of::<U>()
-    }
-    fn new_buf(&self, capacity: usize) -> Buf {
-        Box::new(Vec::<U>::with_capacity(capacity))
-    }
+    output_of!(U);
     fn eval(
         &self,
         bufs: &[Option<Buf>],
@@ -222,12 +220,7 @@ pub(crate) struct Generate<T, F> {
 }
 
 impl<T: Element, F: Fn(&[usize]) -> T + Send + Sync> Op for Generate<T, F> {
-    fn out_type(&self) -> TypeId {
-        TypeId::of::<T>()
-    }
-    fn new_buf(&self, capacity: usize) -> Buf {
-        Box::new(Vec::<T>::with_capacity(capacity))
-    }
+    output_of!(T);
     fn eval(
         &self,
         _: &[Option<Buf>],
@@ -275,12 +268,7 @@ impl<T: Element, F: Fn(&[usize]) -> T + Send + Sync> Op for Generate<T, F> {
 pub(crate) struct Fill<T>(pub(crate) T);
 
 impl<T: Element> Op for Fill<T> {
-    fn out_type(&self) -> TypeId {
-        TypeId::of::<T>()
-    }
-    fn new_buf(&self, capacity: usize) -> Buf {
-        Box::new(Vec::<T>::with_capacity(capacity))
-    }
+    output_of!(T);
     fn eval(
         &self,
         _: &[Option<Buf>],

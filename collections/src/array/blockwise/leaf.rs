@@ -8,7 +8,7 @@ use std::sync::Arc;
 use dagwood_runtime::{Args, Delayed, TaskBuilder, TaskError};
 use ndarray::{ArrayD, IxDyn};
 
-use super::expr::{typed_mut, Buf, Op, TileCtx};
+use super::expr::{output_of, typed_mut, Buf, Op, TileCtx};
 use crate::array::{Chunks, Element};
 
 /// What the program needs of a leaf apart from evaluating it.
@@ -87,12 +87,7 @@ impl<S: Element> LeafSource for Leaf<S> {
 }
 
 impl<S: Element> Op for Leaf<S> {
-    fn out_type(&self) -> TypeId {
-        TypeId::of::<S>()
-    }
-    fn new_buf(&self, capacity: usize) -> Buf {
-        Box::new(Vec::<S>::with_capacity(capacity))
-    }
+    output_of!(S);
     fn eval(
         &self,
         _: &[Option<Buf>],
