@@ -60,14 +60,17 @@ fn random_blocks<T: Element>(
                 .with_indices(&idx.iter().map(|&i| i as u64).collect::<Vec<_>>());
             let block_shape = chunks.block_shape(&idx);
             let draw = draw.clone();
-            TaskBuilder::new(op).key(key).recomputable().build(move |_| {
-                // Seeded inside the task: re-running the graph redraws the same values.
-                let mut rng = block_rng(seed, flat as u64);
-                let n = block_shape.iter().product();
-                let values: Vec<T> = (0..n).map(|_| draw(&mut rng)).collect();
-                ArrayD::from_shape_vec(IxDyn(&block_shape), values)
-                    .map_err(|e| TaskError::failed(e.to_string()))
-            })
+            TaskBuilder::new(op)
+                .key(key)
+                .recomputable()
+                .build(move |_| {
+                    // Seeded inside the task: re-running the graph redraws the same values.
+                    let mut rng = block_rng(seed, flat as u64);
+                    let n = block_shape.iter().product();
+                    let values: Vec<T> = (0..n).map(|_| draw(&mut rng)).collect();
+                    ArrayD::from_shape_vec(IxDyn(&block_shape), values)
+                        .map_err(|e| TaskError::failed(e.to_string()))
+                })
         })
         .collect();
     Array::from_blocks(shape, chunks, blocks)
