@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use std::ops;
 use std::sync::Arc;
 
-use dagwood_runtime::{Key, TaskBuilder, TaskError};
+use dagwood_runtime::{TaskBuilder, TaskError};
 use ndarray::ArrayD;
 use num_complex::Complex64;
 
@@ -251,9 +251,7 @@ impl<T: Element> Array<T> {
             .chunks()
             .indices()
             .map(|idx| {
-                let key_idx: Vec<u64> = idx.iter().map(|&i| i as u64).collect();
-                let mut b = TaskBuilder::new("map_blocks")
-                    .key(Key::from_name(name.clone()).with_indices(&key_idx));
+                let mut b = TaskBuilder::new("map_blocks").key(super::block_key(&name, &idx));
                 let input = b.input(&blocks[self.chunks().ravel(&idx)]);
                 let (f, want) = (f.clone(), self.chunks().block_shape(&idx));
                 b.build(move |args| {

@@ -2,7 +2,7 @@
 //! its sparse form [`ogrid`], for sampling a function over a plane (a
 //! fractal, a potential field) with elementwise operations.
 
-use dagwood_runtime::{Key, TaskBuilder, TaskError};
+use dagwood_runtime::{TaskBuilder, TaskError};
 use ndarray::{ArrayD, IxDyn};
 
 use super::{layer_name, Array, ArrayError, Chunks, Element, Result};
@@ -42,8 +42,7 @@ pub(crate) fn relabel_blocks<T: Element>(
         if want.iter().product::<usize>() != have.iter().product::<usize>() {
             return Err(mismatch());
         }
-        let key = Key::from_name(name.clone())
-            .with_indices(&idx.iter().map(|&i| i as u64).collect::<Vec<_>>());
+        let key = super::block_key(&name, &idx);
         let mut b = TaskBuilder::new("reshape").key(key);
         let input = b.input(&src[flat]);
         blocks.push(b.build(move |args| {

@@ -113,6 +113,11 @@ pub(crate) fn token() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
+/// The key of one block of a layer: `("add-17", i, j)`.
+pub(crate) fn block_key(layer: &Arc<str>, idx: &[usize]) -> Key {
+    Key::from_name(layer.clone()).with_indices(&idx.iter().map(|&i| i as u64).collect::<Vec<_>>())
+}
+
 /// A layer name like `add-17`: the operation plus a unique number.
 pub(crate) fn layer_name(op: &str) -> Arc<str> {
     format!("{op}-{}", token()).into()
@@ -261,8 +266,7 @@ impl<T: Element> Array<T> {
             .map(|idx| {
                 let shape = self.chunks.block_shape(&idx);
                 let offset = self.chunks.block_offset(&idx);
-                let key = Key::from_name(name.clone())
-                    .with_indices(&idx.iter().map(|&i| i as u64).collect::<Vec<_>>());
+                let key = block_key(&name, &idx);
                 let mut b = TaskBuilder::new("blockwise").key(key);
                 program.register_inputs(&mut b, &idx);
                 let program = program.clone();

@@ -685,8 +685,7 @@ impl<T: Element> Array<T> {
         let blocks = chunks
             .indices()
             .map(|idx| {
-                let key = Key::from_name(name.clone())
-                    .with_indices(&idx.iter().map(|&i| i as u64).collect::<Vec<_>>());
+                let key = super::block_key(&name, &idx);
                 let offset = chunks.block_offset(&idx);
                 let shape = chunks.block_shape(&idx);
                 let (map, h, path) = (map.clone(), header.clone(), path.clone());
@@ -799,8 +798,7 @@ impl<T: Element> Array<T> {
             .chunks()
             .indices()
             .map(|idx| {
-                let key = Key::from_name(name.clone())
-                    .with_indices(&idx.iter().map(|&i| i as u64).collect::<Vec<_>>());
+                let key = super::block_key(&name, &idx);
                 let mut b = TaskBuilder::new("npy_write").key(key);
                 let file = b.input(&file);
                 let block = b.input(&src[self.chunks().ravel(&idx)]);

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use dagwood_runtime::{Key, TaskBuilder, TaskError};
+use dagwood_runtime::{TaskBuilder, TaskError};
 use ndarray::{ArrayD, IxDyn};
 use rand_distr::{Distribution, Normal, Uniform};
 use rand_pcg::Pcg64;
@@ -56,8 +56,7 @@ fn random_blocks<T: Element>(
         .indices()
         .enumerate()
         .map(|(flat, idx)| {
-            let key = Key::from_name(name.clone())
-                .with_indices(&idx.iter().map(|&i| i as u64).collect::<Vec<_>>());
+            let key = super::block_key(&name, &idx);
             let block_shape = chunks.block_shape(&idx);
             let draw = draw.clone();
             TaskBuilder::new(op)

@@ -1,6 +1,6 @@
 //! Changing how an array is cut into blocks.
 
-use dagwood_runtime::{Key, TaskBuilder, TaskError};
+use dagwood_runtime::{TaskBuilder, TaskError};
 use ndarray::{ArrayD, IxDyn, SliceInfoElem};
 
 use super::{layer_name, Array, ArrayError, Chunks, Element, Result};
@@ -73,10 +73,7 @@ impl<T: Element> Array<T> {
                     .map(|k| overlapping(self.chunks.sizes(k), offset[k], offset[k] + shape[k]))
                     .collect();
                 let mut pieces = Vec::new();
-                let mut b = TaskBuilder::new("rechunk").key(
-                    Key::from_name(name.clone())
-                        .with_indices(&idx.iter().map(|&i| i as u64).collect::<Vec<_>>()),
-                );
+                let mut b = TaskBuilder::new("rechunk").key(super::block_key(&name, &idx));
                 for combo in product(&per_axis) {
                     let src_idx: Vec<usize> = combo.iter().map(|&(i, _)| i).collect();
                     let src_off: Vec<usize> = combo.iter().map(|&(_, o)| o).collect();

@@ -11,7 +11,9 @@ use dagwood_runtime::{tree_reduce, Delayed, Key, TaskBuilder, TaskError};
 use ndarray::{ArrayD, Axis, IxDyn};
 
 use super::blockwise::program::Program;
-use super::{layer_name, Array, ArrayError, Chunks, Element, Float, Number, Real, Result};
+use super::{
+    block_key, layer_name, Array, ArrayError, Chunks, Element, Float, Number, Real, Result,
+};
 
 /// Fan-in of reduction trees unless set with [`Array::split_every`].
 pub const DEFAULT_SPLIT_EVERY: usize = 8;
@@ -285,10 +287,6 @@ pub struct Reductions<'a, T: Element> {
     split_every: usize,
 }
 
-fn key(name: &Arc<str>, idx: &[usize]) -> Key {
-    Key::from_name(name.clone()).with_indices(&idx.iter().map(|&i| i as u64).collect::<Vec<_>>())
-}
-
 impl<T: Element> Reductions<'_, T> {
     fn check(&self) -> Result<()> {
         self.array.check()?;
@@ -312,7 +310,7 @@ impl<T: Element> Reductions<'_, T> {
             .chunks()
             .indices()
             .map(|idx| {
-                let mut b = TaskBuilder::new("reduce-block").key(key(&name, &idx));
+                let mut b = TaskBuilder::new("reduce-block").key(block_key(&name, &idx));
                 program.register_inputs(&mut b, &idx);
                 let (program, r, shape) = (program.clone(), r.clone(), shape.clone());
                 let (bshape, offset) =
@@ -369,7 +367,7 @@ impl<T: Element> Reductions<'_, T> {
             .chunks()
             .indices()
             .map(|idx| {
-                let mut b = TaskBuilder::new("reduce-block").key(key(&name, &idx));
+                let mut b = TaskBuilder::new("reduce-block").key(block_key(&name, &idx));
                 program.register_inputs(&mut b, &idx);
                 let (program, r) = (program.clone(), r.clone());
                 let (bshape, offset) =
@@ -432,7 +430,7 @@ impl<T: Element> Reductions<'_, T> {
                         acc
                     },
                 )?;
-                let mut b = TaskBuilder::new("reduce-finish").key(key(&name, &out_idx));
+                let mut b = TaskBuilder::new("reduce-finish").key(block_key(&name, &out_idx));
                 let acc = b.input(&total);
                 let r = r.clone();
                 Ok(b.build(move |args| {

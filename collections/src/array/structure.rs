@@ -4,15 +4,10 @@
 //! output block from the single source block it needs; concatenating reuses
 //! the inputs' blocks as they are; stacking adds an axis to each block.
 
-use dagwood_runtime::{Delayed, Key, TaskBuilder, TaskError};
+use dagwood_runtime::{Delayed, TaskBuilder, TaskError};
 use ndarray::{ArrayD, Axis, SliceInfoElem};
 
-use super::{layer_name, Array, ArrayError, Chunks, Element, Result};
-
-/// The key of output block `idx` of layer `name`.
-fn block_key(name: &std::sync::Arc<str>, idx: &[usize]) -> Key {
-    Key::from_name(name.clone()).with_indices(&idx.iter().map(|&i| i as u64).collect::<Vec<_>>())
-}
+use super::{block_key, layer_name, Array, ArrayError, Chunks, Element, Result};
 
 /// Fails the task (instead of letting ndarray panic) when a block made by
 /// user code through `from_blocks` has another shape than its chunks say.
