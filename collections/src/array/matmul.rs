@@ -185,7 +185,13 @@ impl<T: Number> Array<T> {
                     .collect();
                 let block = match parts.len() {
                     1 => parts.pop(),
-                    _ => Some(tree_reduce(parts, FAN_IN, "dot-sum", add_all::<T>)?),
+                    // The tree's keys name the output block: `("…-sum-i-j", level, n)`.
+                    _ => Some(tree_reduce(
+                        parts,
+                        FAN_IN,
+                        format!("{part_name}-sum-{i}-{j}"),
+                        add_all::<T>,
+                    )?),
                 };
                 let block = block.ok_or_else(|| {
                     ArrayError::Invalid(format!(
