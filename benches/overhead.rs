@@ -1,14 +1,19 @@
 //! Per-task overhead of dagwood's two graph paths beside rayon, hand-threaded
-//! `std::thread` and a plain loop. Run: `cargo bench --bench overhead`.
+//! `std::thread` and a plain loop, and what the diagnostics (progress bar,
+//! profiler) add to it. Run: `cargo bench --bench overhead`.
 //! Criterion reports time per iteration; the throughput line gives tasks/s.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use dagwood::Scheduler;
+use dagwood::{Plan, Scheduler};
 use std::hint::black_box;
 
 #[path = "workloads/mod.rs"]
 mod workloads;
 use workloads::*;
+
+#[path = "workloads/diagnostics.rs"]
+mod diagnostics_workload;
+use diagnostics_workload::{run_variant, shapes, spin_graph, DIAG_TASKS, VARIANTS};
 
 fn threads() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
@@ -69,5 +74,25 @@ fn chain(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, independent, dynamic, chain);
+/// The diagnostics workload (`workloads/diagnostics.rs`) with each variant:
+/// off, progress bar, timed no-op callback, profiler. Criterion measures the
+/// variants one after another, so load from other processes can tilt them;
+/// `cargo bench --bench diagnostics` interleaves them for the comparison.
+fn diagnostics(c: &mut Criterion) {
+    let mut g = c.benchmark_group("diagnostics");
+    g.throughput(Throughput::Elements(DIAG_TASKS));
+    g.sample_size(30);
+    for (name, iters, s) in shapes() {
+        let graph = spin_graph(iters);
+        let plan = Plan::new(&graph);
+        for variant in VARIANTS {
+            g.bench_function(BenchmarkId::new(variant, name), |b| {
+                b.iter(|| run_variant(variant, &plan, &s))
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, independent, dynamic, chain, diagnostics);
 criterion_main!(benches);

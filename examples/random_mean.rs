@@ -48,6 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let x = Array::<f64>::random_normal(&[n, n], &[chunk, chunk], 0.0, 1.0, 1)?;
     let m = (&x + &x.t()).mean_axis(0)?;
     let t = Instant::now();
+    let _bar = dagwood::diagnostics::ProgressBar::new().scoped();
     let result = m.compute()?;
     let elapsed = t.elapsed();
     let size = (n * n * 8) as f64;
@@ -73,6 +74,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Column means of x + xᵀ are sums of two means of n standard normals:
     // their spread is about sqrt(2 / n).
     let spread = (result.iter().map(|v| v * v).sum::<f64>() / n as f64).sqrt();
-    println!("spread of the column means {spread:.5} (theory ≈ {:.5})", (2.0 / n as f64).sqrt());
+    println!(
+        "spread of the column means {spread:.5} (theory ≈ {:.5})",
+        (2.0 / n as f64).sqrt()
+    );
     Ok(())
 }

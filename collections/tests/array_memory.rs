@@ -50,6 +50,9 @@ fn x_plus_x_transposed_mean_stays_far_below_the_array_size() {
             peak < array_bytes / 8,
             "{scheduler:?}: peak {peak} bytes for a {array_bytes}-byte array"
         );
-        eprintln!("{scheduler:?}: peak {:.1}% of the array", 100.0 * peak as f64 / array_bytes as f64);
+        eprintln!(
+            "{scheduler:?}: peak {:.1}% of the array",
+            100.0 * peak as f64 / array_bytes as f64
+        );
     }
 }

@@ -165,7 +165,7 @@ fn slice_for(shape: &[usize]) -> impl Strategy<Value = Vec<SliceInfoElem>> {
 fn padded(info: &[SliceInfoElem], ndim: usize) -> Vec<SliceInfoElem> {
     let used = info.iter().filter(|e| !e.is_new_axis()).count();
     let mut out = info.to_vec();
-    out.extend(std::iter::repeat(FULL).take(ndim.saturating_sub(used)));
+    out.extend(std::iter::repeat_n(FULL, ndim.saturating_sub(used)));
     out
 }
 

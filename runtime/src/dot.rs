@@ -10,13 +10,31 @@ impl Dot {
     pub(crate) fn new(name: &str) -> Dot {
         let mut out = String::new();
         let _ = writeln!(out, "digraph {} {{", quote(name));
-        out.push_str("  rankdir=BT;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n");
+        out.push_str("  rankdir=BT;\n  fontname=\"Helvetica\";\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n");
         Dot { out }
     }
 
     pub(crate) fn node(&mut self, id: usize, label: &str, output: bool) {
         let extra = if output { ", peripheries=2" } else { "" };
         let _ = writeln!(self.out, "  t{id} [label={}{extra}];", quote(label));
+    }
+
+    /// A node with more attributes (`name=value, ...`, already quoted).
+    pub(crate) fn node_with(&mut self, id: usize, label: &str, output: bool, attrs: &str) {
+        let extra = if output { ", peripheries=2" } else { "" };
+        let sep = if attrs.is_empty() { "" } else { ", " };
+        let _ = writeln!(
+            self.out,
+            "  t{id} [label={}{extra}{sep}{attrs}];",
+            quote(label)
+        );
+    }
+
+    /// A line of DOT as it is (for legends).
+    pub(crate) fn raw(&mut self, line: &str) {
+        self.out.push_str("  ");
+        self.out.push_str(line);
+        self.out.push('\n');
     }
 
     pub(crate) fn edge(&mut self, from: usize, to: usize) {
@@ -42,7 +60,7 @@ impl Dot {
 }
 
 /// A DOT string literal: quotes and backslashes escaped.
-fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     let mut q = String::with_capacity(s.len() + 2);
     q.push('"');
     for c in s.chars() {

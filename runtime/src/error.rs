@@ -83,6 +83,44 @@ pub enum Error {
     /// A bad argument to a runtime function (for example a fan-in below 2).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// Reading or writing a file failed (a picture, a trace, a DOT file).
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A picture was asked for but the Graphviz program that draws it is not
+    /// installed. The DOT text was written all the same.
+    #[error(
+        "cannot draw {}: the Graphviz program `{program}` was not found; install Graphviz \
+         (`apt-get install graphviz` on Debian or Ubuntu, `brew install graphviz` on macOS) \
+         or ask for a .dot file; the graph's DOT text is in {}",
+        path.display(),
+        dot.display()
+    )]
+    GraphvizMissing {
+        /// The program looked for (`dot` unless set otherwise).
+        program: String,
+        /// The picture that was asked for.
+        path: std::path::PathBuf,
+        /// Where the DOT text was written.
+        dot: std::path::PathBuf,
+    },
+    /// Graphviz ran but could not draw the picture.
+    #[error("`{program}` could not draw {} from {}: {message}", path.display(), dot.display())]
+    Graphviz {
+        /// The program that ran.
+        program: String,
+        /// The picture that was asked for.
+        path: std::path::PathBuf,
+        /// The DOT file it read.
+        dot: std::path::PathBuf,
+        /// Its exit status and error output.
+        message: String,
+    },
     /// A broken invariant inside dagwood: please report it.
     #[error("internal error (a dagwood bug): {0}")]
     Internal(String),

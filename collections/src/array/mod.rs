@@ -351,6 +351,52 @@ impl<T: Element> Array<T> {
         let blocks = self.to_delayed()?;
         Ok(Plan::new(&blocks).to_dot())
     }
+
+    /// Draws the task graph (Dask's `x.visualize("graph.svg")`): DOT
+    /// always, and a picture when `path` ends in a Graphviz format such as
+    /// `.svg` or `.png` (needs Graphviz's `dot`). Graphs of more than 2000
+    /// tasks are drawn one node per operation with its task count. See
+    /// [`Plan::visualize`].
+    ///
+    /// ```
+    /// use dagwood_collections::array::Array;
+    /// let x = Array::<f64>::ones(&[100, 100], &[50, 50]).unwrap();   // 4 blocks
+    /// let y = (&x + 1.0).t();
+    /// let path = std::env::temp_dir().join("dagwood-doc-array.dot");
+    /// let files = y.visualize(&path).unwrap();
+    /// assert!(files.tasks >= 4 && files.layers.is_none());
+    /// assert!(std::fs::read_to_string(files.dot).unwrap().starts_with("digraph"));
+    /// ```
+    pub fn visualize(
+        &self,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<dagwood_runtime::diagnostics::GraphFiles> {
+        self.visualize_with(
+            path,
+            &dagwood_runtime::diagnostics::VisualizeOptions::default(),
+        )
+    }
+
+    /// [`visualize`](Self::visualize) with options: the layer threshold,
+    /// colours from a profile, the Graphviz program.
+    ///
+    /// ```
+    /// use dagwood_collections::array::Array;
+    /// use dagwood_runtime::diagnostics::VisualizeOptions;
+    /// let x = Array::<f64>::ones(&[100, 100], &[10, 10]).unwrap();   // 100 blocks
+    /// let y = (&x * 2.0).materialize().unwrap() + 1.0;
+    /// let path = std::env::temp_dir().join("dagwood-doc-array-layers.dot");
+    /// let files = y.visualize_with(&path, &VisualizeOptions::new().max_tasks(50)).unwrap();
+    /// assert_eq!(files.layers, Some(2)); // ones fused with × 2, then + 1
+    /// ```
+    pub fn visualize_with(
+        &self,
+        path: impl AsRef<std::path::Path>,
+        options: &dagwood_runtime::diagnostics::VisualizeOptions<'_>,
+    ) -> Result<dagwood_runtime::diagnostics::GraphFiles> {
+        let blocks = self.to_delayed()?;
+        Ok(Plan::new(&blocks).visualize_with(path, options)?)
+    }
 }
 
 impl ArrayError {

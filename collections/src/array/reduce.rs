@@ -304,13 +304,15 @@ impl<T: Element> Reductions<'_, T> {
         self.check()?;
         let a = self.array;
         let program = Arc::new(Program::new(&a.expr(a.ndim())?));
+        // Dask's naming: `sum-3-chunk` per block, `sum-3-combine` trees, `sum-3` results.
         let name = layer_name(R::LABEL);
+        let chunk_name: Arc<str> = format!("{name}-chunk").into();
         let shape = a.shape().to_vec();
         let partials: Vec<Delayed<R::Acc>> = a
             .chunks()
             .indices()
             .map(|idx| {
-                let mut b = TaskBuilder::new("reduce-block").key(block_key(&name, &idx));
+                let mut b = TaskBuilder::new("reduce-block").key(block_key(&chunk_name, &idx));
                 program.register_inputs(&mut b, &idx);
                 let (program, r, shape) = (program.clone(), r.clone(), shape.clone());
                 let (bshape, offset) =
@@ -331,7 +333,7 @@ impl<T: Element> Reductions<'_, T> {
         let total = tree_reduce(
             partials,
             self.split_every,
-            format!("{name}-aggregate"),
+            format!("{name}-combine"),
             move |accs| {
                 let mut it = accs.into_iter();
                 let mut acc = it.next().unwrap_or_else(|| merge.init());
@@ -341,7 +343,7 @@ impl<T: Element> Reductions<'_, T> {
                 acc
             },
         )?;
-        let mut b = TaskBuilder::new("reduce-finish").key(Key::from_name(format!("{name}-finish")));
+        let mut b = TaskBuilder::new("reduce-finish").key(Key::from_name(name.clone()));
         let acc = b.input(&total);
         Ok(b.build(move |args| r.finish(acc.take(args)?).map_err(TaskError::failed)))
     }
@@ -362,12 +364,14 @@ impl<T: Element> Reductions<'_, T> {
             });
         }
         let program = Arc::new(Program::new(&a.expr(a.ndim())?));
+        // Dask's naming: `sum-3-chunk` per block, `sum-3-combine` trees, `sum-3` results.
         let name = layer_name(R::LABEL);
+        let chunk_name: Arc<str> = format!("{name}-chunk").into();
         let partials: Vec<Delayed<ArrayD<R::Acc>>> = a
             .chunks()
             .indices()
             .map(|idx| {
-                let mut b = TaskBuilder::new("reduce-block").key(block_key(&name, &idx));
+                let mut b = TaskBuilder::new("reduce-block").key(block_key(&chunk_name, &idx));
                 program.register_inputs(&mut b, &idx);
                 let (program, r) = (program.clone(), r.clone());
                 let (bshape, offset) =
@@ -417,7 +421,7 @@ impl<T: Element> Reductions<'_, T> {
                 let total = tree_reduce(
                     group,
                     self.split_every,
-                    format!("{name}-aggregate"),
+                    format!("{name}-combine"),
                     move |parts| {
                         let mut it = parts.into_iter();
                         // tree_reduce never calls with an empty group.

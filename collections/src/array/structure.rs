@@ -312,7 +312,7 @@ impl<T: Element> Array<T> {
         let elems: Vec<SliceInfoElem> = info
             .iter()
             .copied()
-            .chain(std::iter::repeat(full).take(ndim - used))
+            .chain(std::iter::repeat_n(full, ndim - used))
             .collect();
 
         let mut plans = Vec::with_capacity(elems.len());

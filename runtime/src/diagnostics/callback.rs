@@ -6,6 +6,7 @@
 //! `.register()`). The set is captured when a computation starts; with none
 //! active, the only cost per task is one branch.
 
+use std::borrow::Borrow;
 use std::cell::RefCell;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
@@ -19,9 +20,11 @@ pub struct TaskEvent<'a> {
     pub key: &'a Key,
     /// Index of the worker thread (0 for the `Sync` scheduler).
     pub worker: usize,
-    /// When the task started.
+    /// When the task started. When no active callback
+    /// [wants times](Callback::wants_times), both `start` and `end` are the
+    /// time the computation started.
     pub start: Instant,
-    /// When it ended.
+    /// When it ended (see `start`).
     pub end: Instant,
     /// True if it panicked or returned `Err`.
     pub failed: bool,
@@ -68,6 +71,29 @@ pub trait Callback: Send + Sync {
     /// The computation ended, with its error if it failed.
     fn on_finish(&self, error: Option<&Error>) {
         let _ = error;
+    }
+    /// Whether this callback reads [`TaskEvent::start`] and
+    /// [`TaskEvent::end`]. Reading the clock twice per task costs about
+    /// 50 ns; a callback that only counts (a progress bar) returns false, and
+    /// when no active callback wants times the runtime skips the clock.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use dagwood_runtime::diagnostics::{Callback, TaskEvent};
+    /// /// Counts tasks; never looks at their times.
+    /// struct Tally(AtomicU64);
+    /// impl Callback for Tally {
+    ///     fn on_task_end(&self, _: &TaskEvent<'_>) {
+    ///         self.0.fetch_add(1, Ordering::Relaxed);
+    ///     }
+    ///     fn wants_times(&self) -> bool {
+    ///         false
+    ///     }
+    /// }
+    /// assert!(!Tally(AtomicU64::new(0)).wants_times());
+    /// ```
+    fn wants_times(&self) -> bool {
+        true
     }
 }
 
@@ -134,7 +160,15 @@ impl Drop for GlobalCallback {
 
 /// The callbacks of one computation, captured when it starts.
 #[derive(Clone, Default)]
-pub(crate) struct Hooks(Option<Arc<[Arc<dyn Callback>]>>);
+pub(crate) struct Hooks(Option<Arc<Active>>);
+
+pub(crate) struct Active {
+    callbacks: Box<[Arc<dyn Callback>]>,
+    /// Some callback reads task times: read the clock around each task.
+    timed: bool,
+    /// When the computation started: the times reported when none is read.
+    began: Instant,
+}
 
 impl Hooks {
     pub(crate) fn capture() -> Hooks {
@@ -145,22 +179,29 @@ impl Hooks {
             Ok(g) => all.extend(g.iter().map(|(_, c)| c.clone())),
             Err(poisoned) => all.extend(poisoned.into_inner().iter().map(|(_, c)| c.clone())),
         }
-        Hooks((!all.is_empty()).then(|| all.into()))
+        if all.is_empty() {
+            return Hooks(None);
+        }
+        Hooks(Some(Arc::new(Active {
+            timed: all.iter().any(|c| c.wants_times()),
+            callbacks: all.into(),
+            began: Instant::now(),
+        })))
     }
 
     #[inline]
-    pub(crate) fn active(&self) -> Option<&[Arc<dyn Callback>]> {
+    pub(crate) fn active(&self) -> Option<&Active> {
         self.0.as_deref()
     }
 
     pub(crate) fn start(&self, tasks: usize) {
-        for cb in self.active().unwrap_or_default() {
+        for cb in self.active().map_or(&[][..], |a| &a.callbacks) {
             cb.on_start(tasks);
         }
     }
 
     pub(crate) fn finish(&self, error: Option<&Error>) {
-        for cb in self.active().unwrap_or_default() {
+        for cb in self.active().map_or(&[][..], |a| &a.callbacks) {
             cb.on_finish(error);
         }
     }
@@ -172,31 +213,41 @@ pub(crate) fn worker() -> usize {
 }
 
 /// Runs `f` as the task `key`, reporting to the hooks when there are any.
+///
+/// `key` is called only when some callback is active; it may hand out a
+/// reference (dynamic graphs, whose nodes outlive the run) or a new key
+/// (static graphs, whose keys are free to make), so nothing is cloned per
+/// task unless a callback keeps the key.
 #[inline]
-pub(crate) fn observe<R>(
+pub(crate) fn observe<K: Borrow<Key>, R>(
     hooks: &Hooks,
-    key: impl FnOnce() -> Key,
+    key: impl FnOnce() -> K,
     failed: impl FnOnce(&R) -> bool,
     f: impl FnOnce() -> R,
 ) -> R {
-    let Some(cbs) = hooks.active() else {
+    let Some(active) = hooks.active() else {
         return f();
     };
     let key = key();
+    let key = key.borrow();
     let worker = worker();
-    for cb in cbs {
-        cb.on_task_start(&key, worker);
+    for cb in active.callbacks.iter() {
+        cb.on_task_start(key, worker);
     }
-    let start = Instant::now();
+    let start = if active.timed {
+        Instant::now()
+    } else {
+        active.began
+    };
     let out = f();
     let event = TaskEvent {
-        key: &key,
+        key,
         worker,
         start,
-        end: Instant::now(),
+        end: if active.timed { Instant::now() } else { start },
         failed: failed(&out),
     };
-    for cb in cbs {
+    for cb in active.callbacks.iter() {
         cb.on_task_end(&event);
     }
     out

@@ -1,7 +1,51 @@
 //! Diagnostics: callbacks into every computation, and what is built on them.
+//!
+//! * [`ProgressBar`] / [`with_progress`]: tasks done of the total on stderr
+//!   (Dask's `ProgressBar`);
+//! * [`Profiler`]: key, worker, start and end of every task, as data, as a
+//!   Chrome trace and as a timeline picture, with process memory and CPU from
+//!   a [`ResourceProfiler`] (Dask's `Profiler` and `ResourceProfiler`);
+//! * [`VisualizeOptions`]: options for the `visualize` methods that draw a
+//!   graph with Graphviz, task by task or summarised by layer;
+//! * [`Callback`]: the hooks all of them use, open to your own.
+//!
+//! The runtime also opens `tracing` spans named `dagwood.optimize`,
+//! `dagwood.execute` and `dagwood.run_static` around optimisation and
+//! execution, for any `tracing` subscriber.
+//!
+//! ```
+//! use dagwood_runtime::diagnostics::{with_progress, Profiler, ResourceProfiler};
+//! use dagwood_runtime::{delayed, sum};
+//!
+//! let total = sum((0..100).map(|i| delayed(i).map("square", |v: &i64| v * v)), 8).unwrap();
+//! // A progress bar on stderr for one call (drawn only on a terminal).
+//! assert_eq!(with_progress(|| total.compute()).unwrap(), 328_350);
+//! // A profile of the same computation, with memory and CPU samples.
+//! let prof = Profiler::new().with_resources(ResourceProfiler::new());
+//! prof.run(|| total.compute()).unwrap();
+//! assert!(prof.records().len() > 200);
+//! let dir = std::env::temp_dir();
+//! prof.write_timeline_svg(dir.join("dagwood-doc-mod-profile.svg")).unwrap();
+//! prof.write_chrome_trace(dir.join("dagwood-doc-mod-trace.json")).unwrap();
+//! // The graph as DOT (and SVG, where Graphviz is installed).
+//! total.visualize(dir.join("dagwood-doc-mod-graph.dot")).unwrap();
+//! ```
 
 mod callback;
+mod profiler;
+mod progress;
+mod resource;
+mod timeline;
+mod trace;
+mod visualize;
 
-pub use callback::{register_global, scoped_callback, Callback, GlobalCallback, ScopedCallback, TaskEvent};
+pub use callback::{
+    register_global, scoped_callback, Callback, GlobalCallback, ScopedCallback, TaskEvent,
+};
+pub use profiler::{Profiler, TaskRecord};
+pub use progress::{with_progress, ProgressBar, ProgressState};
+pub use resource::{ResourceProfiler, ResourceSample};
+pub use visualize::{ColorBy, GraphFiles, VisualizeOptions};
 
 pub(crate) use callback::{observe, Hooks};
+pub(crate) use visualize::{GraphView, ViewNode};

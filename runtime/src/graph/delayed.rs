@@ -152,6 +152,43 @@ impl<T: Send + Sync + 'static> Delayed<T> {
     pub fn to_dot(&self) -> String {
         crate::plan::dot_of(std::slice::from_ref(&self.node))
     }
+
+    /// Draws the task graph behind this value (fused as it would run): DOT
+    /// always, and a picture when `path` ends in a Graphviz format such as
+    /// `.svg` or `.png` (Dask's `x.visualize("graph.svg")`). See
+    /// [`Plan::visualize`](crate::Plan::visualize).
+    ///
+    /// ```
+    /// use dagwood_runtime::delayed;
+    /// let x = delayed(2).map("square", |v: &i32| v * v);
+    /// let files = x.visualize(std::env::temp_dir().join("dagwood-doc-delayed.dot")).unwrap();
+    /// assert!(std::fs::read_to_string(files.dot).unwrap().contains("square"));
+    /// ```
+    pub fn visualize(
+        &self,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<crate::diagnostics::GraphFiles> {
+        self.visualize_with(path, &crate::diagnostics::VisualizeOptions::default())
+    }
+
+    /// [`visualize`](Self::visualize) with options (layer threshold, colours
+    /// from a profile, Graphviz program).
+    ///
+    /// ```
+    /// use dagwood_runtime::diagnostics::VisualizeOptions;
+    /// use dagwood_runtime::delayed;
+    /// let x = delayed(2).map("square", |v: &i32| v * v);
+    /// let path = std::env::temp_dir().join("dagwood-doc-delayed-layers.dot");
+    /// let files = x.visualize_with(&path, &VisualizeOptions::new().max_tasks(0)).unwrap();
+    /// assert_eq!(files.layers, Some(2));
+    /// ```
+    pub fn visualize_with(
+        &self,
+        path: impl AsRef<std::path::Path>,
+        options: &crate::diagnostics::VisualizeOptions<'_>,
+    ) -> Result<crate::diagnostics::GraphFiles> {
+        crate::plan::view_of(std::slice::from_ref(&self.node)).write(path.as_ref(), options)
+    }
 }
 
 /// An argument of a lazy call: a plain value captured into the task, or a

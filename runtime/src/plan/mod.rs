@@ -4,9 +4,11 @@ pub(crate) mod build;
 pub(crate) mod fuse;
 
 use std::marker::PhantomData;
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::compute::{Computable, Outputs, Results};
+use crate::diagnostics::{GraphFiles, GraphView, ViewNode, VisualizeOptions};
 use crate::dot::Dot;
 use crate::graph::node::Node;
 use crate::scheduler::RunState;
@@ -39,7 +41,8 @@ pub struct Plan<'c, C: Computable> {
 impl<'c, C: Computable> Plan<'c, C> {
     /// Culls and orders the graph behind `what`, fusing linear chains.
     pub fn new(what: &'c C) -> Plan<'c, C> {
-        let span = tracing::debug_span!("dagwood.optimize", tasks = tracing::field::Empty).entered();
+        let span =
+            tracing::debug_span!("dagwood.optimize", tasks = tracing::field::Empty).entered();
         let mut outputs = Outputs::default();
         what.collect(&mut outputs);
         let arena = Arena::build(&outputs.0);
@@ -91,6 +94,83 @@ impl<'c, C: Computable> Plan<'c, C> {
     /// fused chains boxed together, outputs drawn double.
     pub fn to_dot(&self) -> String {
         render_dot(&self.arena, &self.units)
+    }
+
+    /// Draws the graph: writes it as DOT, and as a picture when `path` ends
+    /// in a Graphviz format (`.svg`, `.png`, `.pdf`, ...) with the DOT file
+    /// beside it (`graph.svg` and `graph.dot`). Graphs of more than 2000
+    /// tasks are drawn by layer (see [`VisualizeOptions`]).
+    ///
+    /// A picture needs Graphviz's `dot` program; without it this returns
+    /// [`Error::GraphvizMissing`](crate::Error::GraphvizMissing), saying how
+    /// to install it, after writing the DOT file.
+    ///
+    /// ```
+    /// use dagwood_runtime::{delayed, Plan};
+    /// let x = delayed(1).map("inc", |v: &i32| v + 1);
+    /// let dir = std::env::temp_dir();
+    /// let files = Plan::new(&x).visualize(dir.join("dagwood-doc-plan.dot")).unwrap();
+    /// assert!(std::fs::read_to_string(&files.dot).unwrap().contains("digraph"));
+    /// match Plan::new(&x).visualize(dir.join("dagwood-doc-plan.svg")) {
+    ///     Ok(files) => assert!(files.image.is_some()),
+    ///     Err(e) => assert!(e.to_string().contains("apt-get install graphviz")),
+    /// }
+    /// ```
+    pub fn visualize(&self, path: impl AsRef<Path>) -> Result<GraphFiles> {
+        self.visualize_with(path, &VisualizeOptions::default())
+    }
+
+    /// [`visualize`](Self::visualize) with options: the layer threshold,
+    /// colours from a profile, the Graphviz program.
+    ///
+    /// ```
+    /// use dagwood_runtime::diagnostics::VisualizeOptions;
+    /// use dagwood_runtime::{delayed, sum, Plan};
+    /// let total = sum((0..100).map(|i| delayed(i).map("square", |v: &i64| v * v)), 4).unwrap();
+    /// let path = std::env::temp_dir().join("dagwood-doc-layers.dot");
+    /// let files = Plan::new(&total).visualize_with(&path, &VisualizeOptions::new().max_tasks(50)).unwrap();
+    /// assert_eq!(files.layers, Some(3)); // delayed, square, sum
+    /// ```
+    pub fn visualize_with(
+        &self,
+        path: impl AsRef<Path>,
+        options: &VisualizeOptions<'_>,
+    ) -> Result<GraphFiles> {
+        view(&self.arena, &self.units).write(path.as_ref(), options)
+    }
+}
+
+/// The picture's view of the fused graph behind some nodes.
+pub(crate) fn view_of(roots: &[Arc<Node>]) -> GraphView {
+    let arena = Arena::build(roots);
+    let units = Units::build(&arena, true);
+    view(&arena, &units)
+}
+
+fn view(arena: &Arena, units: &Units) -> GraphView {
+    let mut output = vec![false; arena.nodes.len()];
+    for &o in &arena.outputs {
+        output[o as usize] = true;
+    }
+    let nodes = (0..units.len())
+        .flat_map(|u| {
+            let tasks = units.tasks(u);
+            let cluster = (tasks.len() > 1).then_some(u);
+            tasks.map(move |t| (t, cluster))
+        })
+        .map(|(t, cluster)| ViewNode {
+            key: arena.nodes[t].key.clone(),
+            output: output[t],
+            cluster,
+        })
+        .collect();
+    let edges = (0..arena.nodes.len())
+        .flat_map(|t| arena.deps.row(t).iter().map(move |&d| (d as usize, t)))
+        .collect();
+    GraphView {
+        name: "dagwood",
+        nodes,
+        edges,
     }
 }
 

@@ -87,7 +87,7 @@ impl<'p> RunState<'p> {
             }
             let value = observe(
                 &self.hooks,
-                || node.key.clone(),
+                || &node.key,
                 |r: &Result<AnyValue, TaskError>| r.is_err(),
                 || match &node.op {
                     Op::Value(v) => Ok(v.clone()),

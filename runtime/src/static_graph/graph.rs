@@ -2,10 +2,12 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::path::Path;
 
 use super::exec::{run_static, Exec};
+use crate::diagnostics::{GraphFiles, GraphView, ViewNode, VisualizeOptions};
 use crate::dot::Dot;
-use crate::{Result, Scheduler};
+use crate::{Key, Result, Scheduler};
 
 /// One task of a static graph, as the macro saw it.
 #[derive(Debug)]
@@ -76,6 +78,85 @@ impl GraphInfo {
         }
         dot.finish()
     }
+
+    /// Draws the graph: DOT always, and a picture when `path` ends in a
+    /// Graphviz format such as `.svg` (see
+    /// [`Plan::visualize`](crate::Plan::visualize)).
+    ///
+    /// ```
+    /// use dagwood_runtime::{GraphInfo, TaskInfo};
+    /// static INFO: GraphInfo = GraphInfo {
+    ///     tasks: &[TaskInfo { key: "a", inputs: &[], fused_with_next: false }],
+    ///     output_inputs: &[0],
+    ///     output_is_task: true,
+    ///     params: &[],
+    /// };
+    /// let files = INFO.visualize(std::env::temp_dir().join("dagwood-doc-static.dot")).unwrap();
+    /// assert_eq!(files.tasks, 2); // a and the output
+    /// ```
+    pub fn visualize(&self, path: impl AsRef<Path>) -> Result<GraphFiles> {
+        self.visualize_with(path, &VisualizeOptions::default())
+    }
+
+    /// [`visualize`](Self::visualize) with options (layer threshold,
+    /// colours from a profile, Graphviz program).
+    ///
+    /// ```
+    /// use dagwood_runtime::diagnostics::VisualizeOptions;
+    /// use dagwood_runtime::{GraphInfo, TaskInfo};
+    /// static INFO: GraphInfo = GraphInfo {
+    ///     tasks: &[TaskInfo { key: "a", inputs: &[], fused_with_next: false }],
+    ///     output_inputs: &[0],
+    ///     output_is_task: true,
+    ///     params: &[],
+    /// };
+    /// let path = std::env::temp_dir().join("dagwood-doc-static-opts.dot");
+    /// let files = INFO.visualize_with(&path, &VisualizeOptions::new().max_tasks(usize::MAX)).unwrap();
+    /// assert_eq!(files.layers, None);
+    /// ```
+    pub fn visualize_with(
+        &self,
+        path: impl AsRef<Path>,
+        options: &VisualizeOptions<'_>,
+    ) -> Result<GraphFiles> {
+        self.view().write(path.as_ref(), options)
+    }
+
+    fn view(&self) -> GraphView {
+        let mut nodes = Vec::with_capacity(self.tasks.len() + 1);
+        let mut cluster: Option<usize> = None;
+        for (i, t) in self.tasks.iter().enumerate() {
+            // A run of tasks fused with their next is one cluster, named
+            // after its first task; it ends with the first task not fused on.
+            if cluster.is_none() && t.fused_with_next {
+                cluster = Some(i);
+            }
+            nodes.push(ViewNode {
+                key: Key::new(t.key),
+                output: false,
+                cluster,
+            });
+            if !t.fused_with_next {
+                cluster = None;
+            }
+        }
+        let out = self.tasks.len();
+        nodes.push(ViewNode {
+            key: Key::new("output"),
+            output: true,
+            cluster: None,
+        });
+        let mut edges: Vec<(usize, usize)> = Vec::new();
+        for (i, t) in self.tasks.iter().enumerate() {
+            edges.extend(t.inputs.iter().map(|&d| (d, i)));
+        }
+        edges.extend(self.output_inputs.iter().map(|&d| (d, out)));
+        GraphView {
+            name: "graph",
+            nodes,
+            edges,
+        }
+    }
 }
 
 /// A graph built by `graph! { .. }`: runs once, lazily.
@@ -121,6 +202,47 @@ impl<F> StaticGraph<F> {
     /// The graph in Graphviz DOT.
     pub fn to_dot(&self) -> String {
         self.info.to_dot()
+    }
+
+    /// Draws the graph ([`GraphInfo::visualize`]).
+    ///
+    /// ```
+    /// use dagwood_runtime::{Exec, GraphInfo, StaticGraph, TaskInfo};
+    /// static INFO: GraphInfo = GraphInfo {
+    ///     tasks: &[TaskInfo { key: "a", inputs: &[], fused_with_next: false }],
+    ///     output_inputs: &[0],
+    ///     output_is_task: false,
+    ///     params: &[],
+    /// };
+    /// let g = StaticGraph::new(&INFO, |exec: &Exec| exec.task("a", || 1));
+    /// let files = g.visualize(std::env::temp_dir().join("dagwood-doc-staticgraph.dot")).unwrap();
+    /// assert!(files.image.is_none());
+    /// ```
+    pub fn visualize(&self, path: impl AsRef<Path>) -> Result<GraphFiles> {
+        self.info.visualize(path)
+    }
+
+    /// Draws the graph with options ([`GraphInfo::visualize_with`]).
+    ///
+    /// ```
+    /// use dagwood_runtime::diagnostics::VisualizeOptions;
+    /// use dagwood_runtime::{Exec, GraphInfo, StaticGraph, TaskInfo};
+    /// static INFO: GraphInfo = GraphInfo {
+    ///     tasks: &[TaskInfo { key: "a", inputs: &[], fused_with_next: false }],
+    ///     output_inputs: &[0],
+    ///     output_is_task: false,
+    ///     params: &[],
+    /// };
+    /// let g = StaticGraph::new(&INFO, |exec: &Exec| exec.task("a", || 1));
+    /// let path = std::env::temp_dir().join("dagwood-doc-staticgraph-opts.dot");
+    /// assert_eq!(g.visualize_with(&path, &VisualizeOptions::new().max_tasks(0)).unwrap().layers, Some(2));
+    /// ```
+    pub fn visualize_with(
+        &self,
+        path: impl AsRef<Path>,
+        options: &VisualizeOptions<'_>,
+    ) -> Result<GraphFiles> {
+        self.info.visualize_with(path, options)
     }
 }
 
@@ -195,6 +317,47 @@ impl<F, Args> GraphFn<F, Args> {
     /// The graph in Graphviz DOT.
     pub fn to_dot(&self) -> String {
         self.info.to_dot()
+    }
+
+    /// Draws the graph ([`GraphInfo::visualize`]).
+    ///
+    /// ```
+    /// use dagwood_runtime::{Exec, GraphFn, GraphInfo, TaskInfo};
+    /// static INFO: GraphInfo = GraphInfo {
+    ///     tasks: &[TaskInfo { key: "sq", inputs: &[], fused_with_next: false }],
+    ///     output_inputs: &[0],
+    ///     output_is_task: false,
+    ///     params: &["n"],
+    /// };
+    /// let g = GraphFn::<_, (u64,)>::new(&INFO, |exec: &Exec, n: u64| exec.task("sq", || n * n));
+    /// let files = g.visualize(std::env::temp_dir().join("dagwood-doc-graphfn.dot")).unwrap();
+    /// assert_eq!(files.tasks, 2);
+    /// ```
+    pub fn visualize(&self, path: impl AsRef<Path>) -> Result<GraphFiles> {
+        self.info.visualize(path)
+    }
+
+    /// Draws the graph with options ([`GraphInfo::visualize_with`]).
+    ///
+    /// ```
+    /// use dagwood_runtime::diagnostics::VisualizeOptions;
+    /// use dagwood_runtime::{Exec, GraphFn, GraphInfo, TaskInfo};
+    /// static INFO: GraphInfo = GraphInfo {
+    ///     tasks: &[TaskInfo { key: "sq", inputs: &[], fused_with_next: false }],
+    ///     output_inputs: &[0],
+    ///     output_is_task: false,
+    ///     params: &["n"],
+    /// };
+    /// let g = GraphFn::<_, (u64,)>::new(&INFO, |exec: &Exec, n: u64| exec.task("sq", || n * n));
+    /// let path = std::env::temp_dir().join("dagwood-doc-graphfn-opts.dot");
+    /// assert_eq!(g.visualize_with(&path, &VisualizeOptions::new()).unwrap().layers, None);
+    /// ```
+    pub fn visualize_with(
+        &self,
+        path: impl AsRef<Path>,
+        options: &VisualizeOptions<'_>,
+    ) -> Result<GraphFiles> {
+        self.info.visualize_with(path, options)
     }
 }
 
