@@ -168,6 +168,24 @@ pub(crate) struct Active {
     timed: bool,
     /// When the computation started: the times reported when none is read.
     began: Instant,
+    /// `clock.raw()` when `began` was read: later raw readings are turned
+    /// into `Instant`s by adding the clock's delta to `began`.
+    began_raw: u64,
+}
+
+/// A clock reading the CPU's time-stamp counter where it is reliable (about
+/// 7 ns a read here, against 28 ns for `Instant::now`), calibrated once.
+fn clock() -> &'static quanta::Clock {
+    static CLOCK: std::sync::OnceLock<quanta::Clock> = std::sync::OnceLock::new();
+    CLOCK.get_or_init(quanta::Clock::new)
+}
+
+impl Active {
+    #[inline]
+    fn now(&self) -> Instant {
+        let c = clock();
+        self.began + c.delta(self.began_raw, c.raw())
+    }
 }
 
 impl Hooks {
@@ -182,10 +200,12 @@ impl Hooks {
         if all.is_empty() {
             return Hooks(None);
         }
+        let began_raw = clock().raw();
         Hooks(Some(Arc::new(Active {
             timed: all.iter().any(|c| c.wants_times()),
             callbacks: all.into(),
             began: Instant::now(),
+            began_raw,
         })))
     }
 
@@ -235,7 +255,7 @@ pub(crate) fn observe<K: Borrow<Key>, R>(
         cb.on_task_start(key, worker);
     }
     let start = if active.timed {
-        Instant::now()
+        active.now()
     } else {
         active.began
     };
@@ -244,7 +264,7 @@ pub(crate) fn observe<K: Borrow<Key>, R>(
         key,
         worker,
         start,
-        end: if active.timed { Instant::now() } else { start },
+        end: if active.timed { active.now() } else { start },
         failed: failed(&out),
     };
     for cb in active.callbacks.iter() {
