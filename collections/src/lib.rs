@@ -3,5 +3,6 @@
 #![warn(missing_docs)]
 
 pub mod array;
+pub mod bag;
 
 pub use dagwood_runtime as runtime;

@@ -3,7 +3,6 @@
 pub(crate) mod build;
 pub(crate) mod fuse;
 
-use std::marker::PhantomData;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -31,14 +30,13 @@ use fuse::Units;
 /// assert_eq!(plain.unit_count(), 3);
 /// assert_eq!(plain.compute_with(&Scheduler::Sync).unwrap(), 4);
 /// ```
-pub struct Plan<'c, C: Computable> {
+pub struct Plan<'c, C: Computable + ?Sized> {
     what: &'c C,
     arena: Arena,
     units: Units,
-    _out: PhantomData<fn() -> C>,
 }
 
-impl<'c, C: Computable> Plan<'c, C> {
+impl<'c, C: Computable + ?Sized> Plan<'c, C> {
     /// Culls and orders the graph behind `what`, fusing linear chains.
     pub fn new(what: &'c C) -> Plan<'c, C> {
         let span =
@@ -52,7 +50,6 @@ impl<'c, C: Computable> Plan<'c, C> {
             what,
             arena,
             units,
-            _out: PhantomData,
         }
     }
 
