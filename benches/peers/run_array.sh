@@ -25,7 +25,13 @@ if ! "$venv/bin/python" -c "import numpy, dask.array" 2>/dev/null; then
   "$venv/bin/pip" install --quiet numpy "dask[array]==2024.*" || "$venv/bin/pip" install --quiet numpy "dask[array]"
 fi
 cd "$root"
-cargo bench --bench peers_array --no-run >/dev/null 2>&1
+# Built once: every round runs the same binary.
+bin=$(cargo bench --bench peers_array --no-run 2>&1 | sed -n 's/.*Executable .*(\(.*peers_array-[0-9a-f]*\)).*/\1/p' | tail -1)
+if [ -z "$bin" ] || [ ! -x "$bin" ]; then
+  echo "could not build benches/peers_array.rs:" >&2
+  cargo bench --bench peers_array --no-run >&2
+  exit 1
+fi
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 for r in $(seq "$rounds"); do
@@ -37,7 +43,7 @@ for r in $(seq "$rounds"); do
   else
     args=(--no-check --only dagwood-array,numpy-style-threads,numpy-style-rayon,handwritten)
   fi
-  cargo bench --quiet --bench peers_array -- --repeat 3 "${args[@]}" 2>/dev/null | grep '^{' >>"$out"
+  "$bin" --repeat 3 "${args[@]}" | grep '^{' >>"$out"
   "$venv/bin/python" "$here/fractal.py" --repeat 3 >>"$out"
 done
 "$venv/bin/python" - "$out" <<'PY'

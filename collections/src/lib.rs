@@ -4,5 +4,6 @@
 
 pub mod array;
 pub mod bag;
+pub(crate) mod shuffle;
 
 pub use dagwood_runtime as runtime;

@@ -14,13 +14,24 @@
 //! assert_eq!(evens_squared.compute().unwrap(), vec![4, 16, 36, 64, 100]);
 //! ```
 
+mod aggregate;
 mod error;
+mod groupby;
+mod json;
+mod text;
+mod transform;
 
 use std::sync::Arc;
 
-use dagwood_runtime::{compute_all_with, delayed, Delayed, Key, Plan, Scheduler, TaskBuilder, TaskError};
+use dagwood_runtime::{
+    compute_all_with, delayed, Delayed, Key, Plan, Scheduler, TaskBuilder, TaskError,
+};
 
+pub use crate::shuffle::{SpillError, SpillStats};
+pub use aggregate::{BagReductions, DEFAULT_SPLIT_EVERY};
 pub use error::{BagError, Result};
+pub use groupby::{GroupbyOptions, DEFAULT_GROUPBY_MEMORY_LIMIT};
+pub use text::{read_text, ReadText, DEFAULT_BLOCKSIZE};
 
 /// What a bag can hold: any clonable value that can cross threads.
 pub trait Item: Clone + Send + Sync + 'static {}
@@ -55,7 +66,12 @@ impl<T> Clone for Bag<T> {
 
 impl<T> std::fmt::Debug for Bag<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Bag<{}>({} partitions)", std::any::type_name::<T>(), self.parts.len())
+        write!(
+            f,
+            "Bag<{}>({} partitions)",
+            std::any::type_name::<T>(),
+            self.parts.len()
+        )
     }
 }
 
@@ -89,7 +105,9 @@ impl<T: Item> Bag<T> {
     /// (Dask's `from_sequence`).
     pub fn from_sequence(items: impl IntoIterator<Item = T>, npartitions: usize) -> Result<Bag<T>> {
         if npartitions == 0 {
-            return Err(BagError::Invalid("from_sequence: npartitions must be at least 1".into()));
+            return Err(BagError::Invalid(
+                "from_sequence: npartitions must be at least 1".into(),
+            ));
         }
         let items: Vec<T> = items.into_iter().collect();
         let (n, k) = (items.len(), npartitions);

@@ -46,11 +46,7 @@ impl<'c, C: Computable + ?Sized> Plan<'c, C> {
         let arena = Arena::build(&outputs.0);
         let units = Units::build(&arena, true);
         span.record("tasks", arena.nodes.len());
-        Plan {
-            what,
-            arena,
-            units,
-        }
+        Plan { what, arena, units }
     }
 
     /// Turns linear-chain fusion on (the default) or off.

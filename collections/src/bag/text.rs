@@ -1,0 +1,619 @@
+//! Text input and output: [`read_text`] / [`ReadText`] make a bag of the
+//! lines of files named by a glob, [`Bag::to_textfiles`] writes one file per
+//! partition.
+//!
+//! Only the glob expansion and the file sizes (which decide the blocks) are
+//! done when a bag is built; files are opened and read inside the tasks.
+
+use std::fmt::Display;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use dagwood_runtime::{compute_all_with, Scheduler, TaskBuilder};
+use flate2::read::MultiGzDecoder;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+
+use super::{layer_name, part_key, Bag, BagError, Item, Origin, Result};
+
+/// The block size [`read_text`] cuts plain files into: 64 MiB, Dask's
+/// default.
+pub const DEFAULT_BLOCKSIZE: u64 = 64 << 20;
+
+/// Buffer size of the readers and writers: large enough that a system call
+/// moves a useful amount of data, small next to a block.
+const IO_BUFFER: usize = 256 << 10;
+
+/// Reads the lines of every file matching a glob pattern, with options;
+/// [`read_text`] is the shorthand with the defaults.
+///
+/// * Files are taken in sorted path order. `*` and `?` do not match a leading
+///   `.` (hidden files), as in a shell.
+/// * A file whose name ends in `.gz` is decompressed (several concatenated
+///   gzip members are read as one stream). It is one partition: gzip cannot
+///   be entered in the middle. A truncated or corrupt `.gz` file fails the
+///   computation with an error naming the file; an empty `.gz` file is an
+///   error too (it is not gzip data).
+/// * A plain file is cut into blocks of [`blocksize`](Self::blocksize)
+///   bytes, one partition each, so one big file is read on all cores. A
+///   block holds the lines that *start* inside it (the last one may run past
+///   its end), so every line is read exactly once; a block inside a line
+///   longer than the block size is an empty partition.
+/// * Items are the lines without their `\n` or `\r\n`. A missing newline at
+///   the end of a file is allowed; a line that is not UTF-8 is a
+///   [`BagError::Parse`] naming the file and line.
+/// * Each partition remembers its file and the byte offset of its block, so
+///   [`map_json`](Bag::map_json) can name the file and line of a bad record;
+///   the line number is counted only when an error needs it.
+///
+/// ```
+/// use dagwood_collections::bag::ReadText;
+/// let dir = std::env::temp_dir().join(format!("dagwood-doc-readtext-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let text: String = (0..1000).map(|i| format!("line {i}\n")).collect();
+/// std::fs::write(dir.join("big.txt"), &text).unwrap();
+///
+/// let bag = ReadText::new(dir.join("*.txt")).blocksize(1000).read().unwrap();
+/// assert_eq!(bag.npartitions(), text.len().div_ceil(1000));
+/// let lines = bag.compute().unwrap();
+/// assert_eq!(lines.len(), 1000);
+/// assert_eq!(lines[999], "line 999");
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+#[derive(Clone, Debug)]
+pub struct ReadText {
+    pattern: PathBuf,
+    blocksize: u64,
+}
+
+impl ReadText {
+    /// Reading the files matching `pattern` (a glob such as
+    /// `logs/2014-*.log.gz`, or a plain path), with a block size of
+    /// [`DEFAULT_BLOCKSIZE`].
+    ///
+    /// ```
+    /// use dagwood_collections::bag::{ReadText, DEFAULT_BLOCKSIZE};
+    /// let dir = std::env::temp_dir().join(format!("dagwood-doc-readtext-new-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// std::fs::write(dir.join("a.txt"), "x\ny\n").unwrap();
+    /// let bag = ReadText::new(dir.join("a.txt")).read().unwrap();
+    /// assert_eq!(bag.compute().unwrap(), ["x", "y"]);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    pub fn new(pattern: impl AsRef<Path>) -> ReadText {
+        ReadText {
+            pattern: pattern.as_ref().to_path_buf(),
+            blocksize: DEFAULT_BLOCKSIZE,
+        }
+    }
+
+    /// Cuts plain files into blocks of `bytes` bytes (at least 1; `u64::MAX`
+    /// gives one partition per file). Has no effect on `.gz` files.
+    ///
+    /// ```
+    /// use dagwood_collections::bag::ReadText;
+    /// let dir = std::env::temp_dir().join(format!("dagwood-doc-blocksize-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// std::fs::write(dir.join("a.txt"), "aaaa\nbbbb\ncccc\n").unwrap();
+    /// let bag = ReadText::new(dir.join("a.txt")).blocksize(5).read().unwrap();
+    /// assert_eq!(bag.npartitions(), 3);
+    /// assert_eq!(bag.compute().unwrap(), ["aaaa", "bbbb", "cccc"]);
+    /// let whole = ReadText::new(dir.join("a.txt")).blocksize(u64::MAX).read().unwrap();
+    /// assert_eq!(whole.npartitions(), 1);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    pub fn blocksize(mut self, bytes: u64) -> ReadText {
+        self.blocksize = bytes;
+        self
+    }
+
+    /// Expands the glob and plans the partitions (one per `.gz` file, one
+    /// per block of each plain file); nothing is read yet.
+    ///
+    /// Errors: [`BagError::Pattern`] for a malformed pattern,
+    /// [`BagError::NoFiles`] when nothing matches, [`BagError::Io`] naming
+    /// the path when a match cannot be examined or is a directory,
+    /// [`BagError::Invalid`] for a block size of 0. Errors while reading
+    /// come from `compute`.
+    ///
+    /// ```
+    /// use dagwood_collections::bag::{BagError, ReadText};
+    /// let err = ReadText::new("/nonexistent-dagwood-dir/*.txt").read().unwrap_err();
+    /// assert!(matches!(err, BagError::NoFiles { .. }));
+    /// let err = ReadText::new("logs/[.txt").read().unwrap_err();
+    /// assert!(matches!(err, BagError::Pattern { .. }));
+    /// ```
+    pub fn read(&self) -> Result<Bag<String>> {
+        if self.blocksize == 0 {
+            return Err(BagError::Invalid(format!(
+                "read_text {:?}: blocksize must be at least 1 byte",
+                self.pattern.display()
+            )));
+        }
+        let files = expand_glob(&self.pattern)?;
+        let name = layer_name("read-text");
+        let mut parts = Vec::new();
+        let mut origins = Vec::new();
+        for path in files {
+            let meta = std::fs::metadata(&path).map_err(|e| io_error(&path, e))?;
+            if meta.is_dir() {
+                return Err(io_error(
+                    &path,
+                    io::Error::new(io::ErrorKind::IsADirectory, "is a directory, not a file"),
+                ));
+            }
+            let path: Arc<Path> = path.into();
+            let blocks = if is_gz(&path) {
+                vec![Source::Gzip]
+            } else {
+                split_blocks(meta.len(), self.blocksize)
+            };
+            for source in blocks {
+                let start = match source {
+                    Source::Gzip => 0,
+                    Source::Block { start, .. } => start,
+                };
+                let key = part_key(&name, parts.len());
+                let task_path = path.clone();
+                let part = TaskBuilder::new("read-text")
+                    .key(key)
+                    .build_result(move |_| Ok(source.read(&task_path)));
+                parts.push(part);
+                origins.push(Origin {
+                    path: path.clone(),
+                    start,
+                });
+            }
+        }
+        Ok(Bag::with_origin(parts, origins))
+    }
+}
+
+/// A bag of the lines of every file matching `pattern` (a glob or a path),
+/// `.gz` files decompressed, plain files cut into blocks of
+/// [`DEFAULT_BLOCKSIZE`] bytes; see [`ReadText`] for the details and the
+/// options. One item per line, without the line terminator.
+///
+/// ```
+/// use dagwood_collections::bag::read_text;
+/// let dir = std::env::temp_dir().join(format!("dagwood-doc-read-text-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("2014-01-01.log"), "GET /a\r\nGET /b\r\n").unwrap();
+/// std::fs::write(dir.join("2014-01-02.log"), "GET /c").unwrap();
+///
+/// let bag = read_text(dir.join("2014-*.log")).unwrap();
+/// assert_eq!(bag.npartitions(), 2);
+/// assert_eq!(bag.compute().unwrap(), ["GET /a", "GET /b", "GET /c"]);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub fn read_text(pattern: impl AsRef<Path>) -> Result<Bag<String>> {
+    ReadText::new(pattern).read()
+}
+
+/// What one `read_text` partition reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    /// A whole gzip file.
+    Gzip,
+    /// The lines of a plain file that start in `start..end` (`end: None`:
+    /// to the end of the file, so lines appended after the bag was built
+    /// are read too, and by this block only). `planned` is the file's size
+    /// when the blocks were cut.
+    Block {
+        start: u64,
+        end: Option<u64>,
+        planned: u64,
+    },
+}
+
+impl Source {
+    fn read(&self, path: &Path) -> Result<Vec<String>> {
+        match *self {
+            Source::Gzip => read_gzip(path),
+            Source::Block {
+                start,
+                end,
+                planned,
+            } => read_block(path, start, end, planned),
+        }
+    }
+}
+
+/// Cuts a plain file of `size` bytes into blocks of `blocksize`: at least
+/// one, so an empty file is an (empty) partition of its own.
+fn split_blocks(size: u64, blocksize: u64) -> Vec<Source> {
+    let n = size.div_ceil(blocksize).max(1);
+    (0..n)
+        .map(|k| Source::Block {
+            start: k * blocksize,
+            end: (k + 1 < n).then(|| (k + 1) * blocksize),
+            planned: size,
+        })
+        .collect()
+}
+
+/// The sorted, deduplicated files matching `pattern`.
+fn expand_glob(pattern: &Path) -> Result<Vec<PathBuf>> {
+    let shown = pattern.to_string_lossy().into_owned();
+    let text = pattern.to_str().ok_or_else(|| BagError::Pattern {
+        pattern: shown.clone(),
+        reason: "the pattern is not valid UTF-8".into(),
+    })?;
+    // Shell semantics: `*.log` does not pick up `.hidden.log`.
+    let options = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: true,
+    };
+    let matches = glob::glob_with(text, options).map_err(|e| BagError::Pattern {
+        pattern: shown.clone(),
+        reason: e.to_string(),
+    })?;
+    let mut files = Vec::new();
+    for entry in matches {
+        // A directory on the way that cannot be listed: fail rather than
+        // silently read fewer files.
+        let path = entry.map_err(|e| {
+            let dir = e.path().to_path_buf();
+            io_error(&dir, e.into())
+        })?;
+        files.push(path);
+    }
+    if files.is_empty() {
+        return Err(BagError::NoFiles { pattern: shown });
+    }
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
+/// Whether `path` names a gzip file (by its extension, in any case).
+pub(crate) fn is_gz(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+}
+
+fn io_error(path: &Path, source: io::Error) -> BagError {
+    BagError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The line without its `\n` or `\r\n`. A `\r` without a `\n` after it
+/// (at the very end of a file) is data, as in `str::lines`.
+fn strip_eol(line: &[u8]) -> &[u8] {
+    match line {
+        [rest @ .., b'\r', b'\n'] | [rest @ .., b'\n'] => rest,
+        _ => line,
+    }
+}
+
+/// Reads the lines of `path` that start in `start..end`.
+fn read_block(path: &Path, start: u64, end: Option<u64>, planned: u64) -> Result<Vec<String>> {
+    let io_err = |e| io_error(path, e);
+    let mut file = File::open(path).map_err(io_err)?;
+    let len = file.metadata().map_err(io_err)?.len();
+    // Blocks were cut for the size seen when the bag was built; a file that
+    // has shrunk since would silently lose lines.
+    if len < planned {
+        return Err(io_error(
+            path,
+            io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("the file shrank from {planned} to {len} bytes after the bag was built"),
+            ),
+        ));
+    }
+    // A line starts at `start` exactly when the byte before it is a
+    // newline: begin one byte early and drop everything up to the first
+    // newline, which belongs to the previous block's last line.
+    let mut pos = start.saturating_sub(1);
+    file.seek(SeekFrom::Start(pos)).map_err(io_err)?;
+    let mut reader = BufReader::with_capacity(IO_BUFFER, file);
+    let mut buf = Vec::new();
+    if start > 0 {
+        pos += reader.read_until(b'\n', &mut buf).map_err(io_err)? as u64;
+    }
+    let mut lines = Vec::new();
+    while end.is_none_or(|e| pos < e) {
+        buf.clear();
+        let n = reader.read_until(b'\n', &mut buf).map_err(io_err)?;
+        if n == 0 {
+            break;
+        }
+        let line_start = pos;
+        pos += n as u64;
+        match std::str::from_utf8(strip_eol(&buf)) {
+            Ok(s) => lines.push(s.to_owned()),
+            Err(e) => {
+                let line = line_number_at(path, line_start);
+                return Err(utf8_error(path, line, line_start, &e));
+            }
+        }
+    }
+    Ok(lines)
+}
+
+/// Reads all lines of a gzip file; any decompression error (truncated
+/// stream, bad checksum, garbage after a member) is an error, never a short
+/// result.
+fn read_gzip(path: &Path) -> Result<Vec<String>> {
+    let io_err = |e| io_error(path, e);
+    let file = File::open(path).map_err(io_err)?;
+    // The decoder reads an empty input as an empty stream, but an empty file
+    // is no gzip data (`gzip -t` rejects it): most likely a truncated write.
+    if file.metadata().map_err(io_err)?.len() == 0 {
+        return Err(io_error(
+            path,
+            io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "empty file: not gzip data (truncated?)",
+            ),
+        ));
+    }
+    let mut reader = BufReader::with_capacity(IO_BUFFER, MultiGzDecoder::new(file));
+    let mut buf = Vec::new();
+    let mut lines = Vec::new();
+    loop {
+        buf.clear();
+        let n = reader.read_until(b'\n', &mut buf).map_err(|e| {
+            let context = format!(
+                "gzip data is truncated or corrupt after line {}: {e}",
+                lines.len()
+            );
+            io_error(path, io::Error::new(e.kind(), context))
+        })?;
+        if n == 0 {
+            break;
+        }
+        match std::str::from_utf8(strip_eol(&buf)) {
+            Ok(s) => lines.push(s.to_owned()),
+            // Here the line number is simply the count so far.
+            Err(e) => return Err(utf8_error(path, Ok(lines.len() as u64 + 1), 0, &e)),
+        }
+    }
+    Ok(lines)
+}
+
+fn utf8_error(
+    path: &Path,
+    line: io::Result<u64>,
+    offset: u64,
+    e: &std::str::Utf8Error,
+) -> BagError {
+    match line {
+        Ok(line) => BagError::Parse {
+            path: path.to_path_buf(),
+            line,
+            message: format!("invalid UTF-8: {e}"),
+        },
+        Err(count) => BagError::Parse {
+            path: path.to_path_buf(),
+            line: 0,
+            message: format!(
+                "invalid UTF-8 in the line at byte {offset}: {e} (its line number is unknown: \
+                 rereading the file failed: {count})"
+            ),
+        },
+    }
+}
+
+/// The 1-based number of the line starting at byte `offset` of `path`
+/// (decompressed offset for `.gz`): one more than the newlines before it.
+/// Reads the file up to `offset`; only error paths call it.
+pub(crate) fn line_number_at(path: &Path, offset: u64) -> io::Result<u64> {
+    if offset == 0 {
+        return Ok(1);
+    }
+    let file = File::open(path)?;
+    let reader: Box<dyn Read> = if is_gz(path) {
+        Box::new(MultiGzDecoder::new(file))
+    } else {
+        Box::new(file)
+    };
+    let mut reader = reader.take(offset);
+    let mut buf = vec![0u8; IO_BUFFER];
+    let mut newlines = 0u64;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        newlines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+    }
+    Ok(newlines + 1)
+}
+
+/// The 1-based line number of the first item of a partition with `origin`:
+/// its first line is the first one starting at or after `origin.start`.
+/// Reads the file up to there (only error paths call it).
+pub(crate) fn first_line_number(origin: &Origin) -> io::Result<u64> {
+    if origin.start == 0 {
+        return Ok(1);
+    }
+    // The first line starting at or after `start` follows the first newline
+    // at or after `start - 1`; none of the bytes between is a newline, so it
+    // is numbered one past the line containing byte `start - 1`.
+    Ok(line_number_at(&origin.path, origin.start - 1)? + 1)
+}
+
+impl<T: Item + Display> Bag<T> {
+    /// Writes the bag as text, one file per partition and one line per item
+    /// (its `Display` form and a `\n`; an item that displays a newline
+    /// becomes several lines). Each `*` in `pattern` is replaced by the
+    /// partition number, zero-padded to the width of the largest one
+    /// (`part-00.txt` ... `part-11.txt` for 12 partitions), so the files
+    /// sort in partition order. A name ending in `.gz` is gzip-compressed.
+    /// Missing directories are created first.
+    ///
+    /// Each partition is written by its own task as it is computed; nothing
+    /// is gathered in memory. Returns the written paths in partition order.
+    /// A failed write leaves the files written so far (and possibly a
+    /// partial one) in place.
+    ///
+    /// Errors: [`BagError::Invalid`] for a pattern without `*`;
+    /// [`BagError::Io`] naming the directory that cannot be created; a write
+    /// that fails inside a task comes back as [`BagError::Compute`] naming
+    /// the task, with the failing file in its message.
+    ///
+    /// ```
+    /// use dagwood_collections::bag::{read_text, Bag};
+    /// let dir = std::env::temp_dir().join(format!("dagwood-doc-to-textfiles-{}", std::process::id()));
+    /// let bag = Bag::from_sequence(1..=12_i32, 4).unwrap();
+    /// let paths = bag.to_textfiles(dir.join("out/part-*.txt.gz")).unwrap();
+    /// assert_eq!(paths.len(), 4);
+    /// assert!(paths[3].ends_with("out/part-3.txt.gz"));
+    ///
+    /// let back = read_text(dir.join("out/*.txt.gz")).unwrap().compute().unwrap();
+    /// assert_eq!(back, (1..=12).map(|i| i.to_string()).collect::<Vec<_>>());
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    pub fn to_textfiles(&self, pattern: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
+        self.to_textfiles_with(pattern, &Scheduler::current())
+    }
+
+    /// [`to_textfiles`](Self::to_textfiles) with a given scheduler.
+    ///
+    /// ```
+    /// use dagwood_collections::bag::Bag;
+    /// use dagwood_collections::runtime::Scheduler;
+    /// let dir = std::env::temp_dir().join(format!("dagwood-doc-to-textfiles-with-{}", std::process::id()));
+    /// let bag = Bag::from_sequence(["a", "b", "c"], 2).unwrap();
+    /// let paths = bag.to_textfiles_with(dir.join("*.txt"), &Scheduler::Sync).unwrap();
+    /// assert_eq!(std::fs::read_to_string(&paths[0]).unwrap(), "a\nb\n");
+    /// assert_eq!(std::fs::read_to_string(&paths[1]).unwrap(), "c\n");
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    pub fn to_textfiles_with(
+        &self,
+        pattern: impl AsRef<Path>,
+        scheduler: &Scheduler,
+    ) -> Result<Vec<PathBuf>> {
+        let pattern = pattern.as_ref();
+        let text = pattern.to_str().ok_or_else(|| {
+            BagError::Invalid(format!(
+                "to_textfiles: the pattern {:?} is not valid UTF-8",
+                pattern.to_string_lossy()
+            ))
+        })?;
+        if !text.contains('*') {
+            return Err(BagError::Invalid(format!(
+                "to_textfiles: the pattern {text:?} has no `*` to replace by the partition number"
+            )));
+        }
+        let n = self.npartitions();
+        let width = n.saturating_sub(1).to_string().len();
+        let paths: Vec<PathBuf> = (0..n)
+            .map(|i| PathBuf::from(text.replace('*', &format!("{i:0width$}"))))
+            .collect();
+        // Directories up front, once each, so a permission problem is a
+        // plain error before any partition is computed.
+        let mut dirs: Vec<&Path> = paths
+            .iter()
+            .filter_map(|p| p.parent())
+            .filter(|d| !d.as_os_str().is_empty())
+            .collect();
+        dirs.sort();
+        dirs.dedup();
+        for dir in dirs {
+            std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+        }
+        let name = layer_name("to-textfiles");
+        let tasks: Vec<_> = self
+            .parts()
+            .iter()
+            .zip(&paths)
+            .enumerate()
+            .map(|(i, (part, path))| {
+                let mut b = TaskBuilder::new("to-textfiles").key(part_key(&name, i));
+                let items = b.input(part);
+                let path = path.clone();
+                b.build_result(move |args| Ok(write_part(&path, items.get(args)?)))
+            })
+            .collect();
+        Ok(compute_all_with(&tasks[..], scheduler)?)
+    }
+}
+
+/// Writes one partition to `path` (gzip if the name says so).
+fn write_part<T: Display>(path: &Path, items: &[T]) -> Result<PathBuf> {
+    let io_err = |e| io_error(path, e);
+    let file = File::create(path).map_err(io_err)?;
+    let writer = BufWriter::with_capacity(IO_BUFFER, file);
+    if is_gz(path) {
+        let mut gz = GzEncoder::new(writer, Compression::default());
+        write_lines(&mut gz, items).map_err(io_err)?;
+        // `finish` writes the gzip trailer; dropping the encoder instead
+        // would swallow its errors.
+        gz.finish().map_err(io_err)?.flush().map_err(io_err)?;
+    } else {
+        let mut writer = writer;
+        write_lines(&mut writer, items).map_err(io_err)?;
+        // Flush explicitly: `BufWriter`'s drop ignores write errors.
+        writer.flush().map_err(io_err)?;
+    }
+    Ok(path.to_path_buf())
+}
+
+fn write_lines<T: Display>(w: &mut impl Write, items: &[T]) -> io::Result<()> {
+    for item in items {
+        writeln!(w, "{item}")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_cover_the_file() {
+        assert_eq!(split_blocks(0, 10).len(), 1);
+        assert_eq!(split_blocks(10, 10).len(), 1);
+        assert_eq!(split_blocks(11, 10).len(), 2);
+        let blocks = split_blocks(25, 10);
+        assert_eq!(
+            blocks,
+            [
+                Source::Block {
+                    start: 0,
+                    end: Some(10),
+                    planned: 25
+                },
+                Source::Block {
+                    start: 10,
+                    end: Some(20),
+                    planned: 25
+                },
+                Source::Block {
+                    start: 20,
+                    end: None,
+                    planned: 25
+                },
+            ]
+        );
+        assert_eq!(split_blocks(5, u64::MAX).len(), 1);
+    }
+
+    #[test]
+    fn line_endings() {
+        assert_eq!(strip_eol(b"ab\r\n"), b"ab");
+        assert_eq!(strip_eol(b"ab\n"), b"ab");
+        assert_eq!(strip_eol(b"ab\r"), b"ab\r");
+        assert_eq!(strip_eol(b"\n"), b"");
+        assert_eq!(strip_eol(b""), b"");
+    }
+
+    #[test]
+    fn gz_names() {
+        assert!(is_gz(Path::new("a/b.json.gz")));
+        assert!(is_gz(Path::new("B.GZ")));
+        assert!(!is_gz(Path::new("a.gzip")));
+        assert!(!is_gz(Path::new("gz")));
+    }
+}
