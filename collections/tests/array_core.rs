@@ -299,3 +299,19 @@ proptest! {
         prop_assert_eq!(f.compute().unwrap(), ArrayD::from_shape_fn(IxDyn(&shape), |i| (i[0] * 100 + i[1]) as i64));
     }
 }
+
+#[test]
+fn broadcasting_a_pending_generator_repeats_it() {
+    // A same-rank (1, 4) generator broadcast over (3, 4) must repeat row 0,
+    // not see the output's row indices.
+    let row = Array::from_fn(&[1, 4], &[1, 2], |i| (i[0] * 10 + i[1]) as i64).unwrap();
+    let grid = Array::<i64>::zeros(&[3, 4], &[2, 2]).unwrap();
+    let got = (&grid + &row).compute().unwrap();
+    let want = ArrayD::from_shape_fn(IxDyn(&[3, 4]), |i| i[1] as i64);
+    assert_eq!(got, want);
+    let col = Array::from_fn(&[3, 1], &[3, 1], |i| i[0] as i64).unwrap();
+    assert_eq!(
+        (&row + &col).compute().unwrap(),
+        ArrayD::from_shape_fn(IxDyn(&[3, 4]), |i| (i[0] + i[1]) as i64)
+    );
+}

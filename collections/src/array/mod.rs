@@ -245,17 +245,23 @@ impl<T: Element> Array<T> {
                 Ok(e.clone())
             }
             Data::Failed(e) => Err(e.duplicate()),
-            _ => Ok(Expr::new(
-                Leaf {
-                    blocks: self.blocks()?,
-                    chunks: self.chunks.clone(),
-                    shape: self.shape.to_vec(),
-                    out_ndim,
-                    _t: std::marker::PhantomData,
-                },
-                Vec::new(),
-            )),
+            _ => self.leaf_expr(out_ndim),
         }
+    }
+
+    /// A leaf reading this array's blocks (cutting a pending expression into
+    /// tasks first), for an output of `out_ndim` dimensions.
+    pub(crate) fn leaf_expr(&self, out_ndim: usize) -> Result<Arc<Expr>> {
+        Ok(Expr::new(
+            Leaf {
+                blocks: self.blocks()?,
+                chunks: self.chunks.clone(),
+                shape: self.shape.to_vec(),
+                out_ndim,
+                _t: std::marker::PhantomData,
+            },
+            Vec::new(),
+        ))
     }
 
     fn lower(&self, expr: &Arc<Expr>) -> Blocks<T> {
