@@ -481,12 +481,12 @@ fn errors_name_what_was_wrong() {
 
 #[test]
 fn per_partition_steps_fuse_into_one_chain() {
-    // Transforms and the reduction's per-partition step are one task per
-    // partition each, before fusion: 4 sources + 4 maps + 4 filters +
+    // Per-item transforms add no task: they are streamed through the
+    // reduction's per-partition step, one task per partition: 4 sources +
     // 4 chunks + 1 combine + 1 finish.
     let b = Bag::from_sequence(0..40_i64, 4).unwrap();
     let total = b.map(|x| x * 2).filter(|x| x % 3 == 0).count().unwrap();
-    assert_eq!(dagwood_runtime::Plan::new(&total).task_count(), 18);
+    assert_eq!(dagwood_runtime::Plan::new(&total).task_count(), 10);
     assert_eq!(total.compute().unwrap(), 14);
     // With split_every 2 over 4 partitions: 2 + 1 combines.
     let total = b.split_every(2).count().unwrap();
@@ -524,4 +524,28 @@ fn pluck_errors_name_file_and_line_when_read_from_files() {
         "{err}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_streamed_chain_shared_by_two_consumers_gives_both_their_items() {
+    // `mapped` is a chain of per-item steps; used twice in one computation
+    // (and once as whole partitions), each consumer runs it for itself.
+    let b = Bag::from_sequence(0..100_i64, 7).unwrap();
+    let mapped = b.map(|x| x % 10).filter(|x| x % 2 == 0);
+    let freq = mapped.frequencies().unwrap();
+    let count = mapped.count().unwrap();
+    for s in schedulers() {
+        let (f, n, parts) =
+            dagwood_runtime::compute_all_with((freq.to_delayed(), &count, mapped.to_delayed()), &s)
+                .unwrap();
+        assert_eq!(n, 50);
+        assert_eq!(
+            f.concat(),
+            vec![(0, 10), (2, 10), (4, 10), (6, 10), (8, 10)]
+        );
+        assert_eq!(parts.concat().len(), 50);
+    }
+    // Zipping a bag with a chain made from it.
+    let z = b.zip(&b.map(|x| x * x)).unwrap().compute().unwrap();
+    assert_eq!(z[9], (9, 81));
 }

@@ -15,10 +15,10 @@ use std::collections::{BinaryHeap, HashMap};
 use std::hash::Hash;
 use std::sync::Arc;
 
-use dagwood_runtime::{tree_reduce, Delayed, Key, TaskBuilder, TaskError};
+use dagwood_runtime::{tree_reduce, Args, Delayed, Key, TaskBuilder, TaskError};
 use num_traits::AsPrimitive;
 
-use super::{layer_name, part_key, Bag, BagError, Item, Result};
+use super::{layer_name, part_key, Bag, BagError, Item, Result, Runner, Sink};
 
 /// Fan-in of reduction trees unless set with [`Bag::split_every`].
 ///
@@ -238,6 +238,28 @@ fn keep_top<K: Ord, T>(mut items: Vec<Ranked<K, T>>, k: usize) -> Vec<Ranked<K, 
     items
 }
 
+/// The items of one partition inside its per-partition step: run through
+/// the partition's stream, each item as it is made.
+struct Items<'a, T> {
+    run: &'a Runner<T>,
+    args: &'a mut Args,
+}
+
+impl<T> Items<'_, T> {
+    /// Calls `f` with each item, in order.
+    fn for_each(self, mut f: impl FnMut(T)) -> std::result::Result<(), TaskError> {
+        (self.run)(self.args, &mut |x| {
+            f(x);
+            Ok(())
+        })
+    }
+
+    /// All items in a `Vec`.
+    fn collect(self) -> std::result::Result<Vec<T>, TaskError> {
+        super::collect(self.run, self.args)
+    }
+}
+
 impl<T: Item> BagReductions<'_, T> {
     fn check(&self) -> Result<()> {
         if self.split_every < 2 {
@@ -249,36 +271,35 @@ impl<T: Item> BagReductions<'_, T> {
         Ok(())
     }
 
-    /// The tree: `chunk` of every partition (by value, with its index), then
-    /// `combine` of at most `split_every` partials per task, up to one.
-    fn tree<A: Item>(
+    /// The tree: `chunk` of every partition (its items as they are made,
+    /// with its index), then `combine` of at most `split_every` partials per
+    /// task, up to one.
+    fn tree_items<A: Item>(
         &self,
         name: &Arc<str>,
-        chunk: impl Fn(Vec<T>, usize) -> A + Send + Sync + 'static,
+        chunk: impl Fn(Items<'_, T>, usize) -> std::result::Result<A, TaskError> + Send + Sync + 'static,
         combine: impl Fn(Vec<A>) -> A + Send + Sync + Clone + 'static,
     ) -> Result<Delayed<A>> {
         self.check()?;
         let chunk = Arc::new(chunk);
         let chunk_name: Arc<str> = format!("{name}-chunk").into();
-        let mut partials: Vec<Delayed<A>> = self
-            .bag
-            .parts()
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
+        let mut partials: Vec<Delayed<A>> = (0..self.bag.npartitions())
+            .map(|i| {
                 let mut b = TaskBuilder::new("bag-reduce").key(part_key(&chunk_name, i));
-                let input = b.input(p);
+                // The partition's whole chain of per-item steps runs here.
+                let run = self.bag.feed(i)(&mut b);
                 let chunk = chunk.clone();
-                b.build(move |args| Ok(chunk(input.take(args)?, i)))
+                b.build(move |args| chunk(Items { run: &run, args }, i))
             })
             .collect();
         if partials.is_empty() {
             // A bag with no partitions reduces like one empty partition, so
             // `count` is 0 and `min` says the bag is empty.
+            let empty: Runner<T> = Arc::new(|_: &mut Args, _: &mut Sink<'_, T>| Ok(()));
             partials.push(
                 TaskBuilder::new("bag-reduce")
                     .key(part_key(&chunk_name, 0))
-                    .build(move |_| Ok(chunk(Vec::new(), 0))),
+                    .build(move |args| chunk(Items { run: &empty, args }, 0)),
             );
         }
         Ok(tree_reduce(
@@ -287,6 +308,20 @@ impl<T: Item> BagReductions<'_, T> {
             format!("{name}-combine"),
             combine,
         )?)
+    }
+
+    /// [`tree_items`](Self::tree_items) with a `chunk` of whole partitions.
+    fn tree<A: Item>(
+        &self,
+        name: &Arc<str>,
+        chunk: impl Fn(Vec<T>, usize) -> A + Send + Sync + 'static,
+        combine: impl Fn(Vec<A>) -> A + Send + Sync + Clone + 'static,
+    ) -> Result<Delayed<A>> {
+        self.tree_items(
+            name,
+            move |items, i| Ok(chunk(items.collect()?, i)),
+            combine,
+        )
     }
 
     /// The answer from the merged partial: a scalar keyed `name`.
@@ -362,9 +397,14 @@ impl<T: Item> BagReductions<'_, T> {
     ) -> Result<Delayed<A>> {
         let name = layer_name("fold");
         let (init, combine) = (initial.clone(), Arc::new(combine));
-        let root = self.tree(
+        let root = self.tree_items(
             &name,
-            move |part, _| part.into_iter().fold(init.clone(), &binop),
+            move |items, _| {
+                // `None` only while the accumulator is moved through `binop`.
+                let mut acc = Some(init.clone());
+                items.for_each(|x| acc = acc.take().map(|a| binop(a, x)))?;
+                Ok(acc.unwrap_or_else(|| init.clone()))
+            },
             pairwise(move || initial.clone(), move |a, b| combine(a, b)),
         )?;
         Ok(root.with_key(Key::from_name(name)))
@@ -380,9 +420,13 @@ impl<T: Item> BagReductions<'_, T> {
     /// ```
     pub fn count(&self) -> Result<Delayed<usize>> {
         let name = layer_name("count");
-        let total = self.tree(
+        let total = self.tree_items(
             &name,
-            |part, _| part.len(),
+            |items, _| {
+                let mut n = 0;
+                items.for_each(|_| n += 1)?;
+                Ok(n)
+            },
             |counts: Vec<usize>| counts.into_iter().sum(),
         )?;
         Ok(Self::finish(&name, total, Ok))
@@ -407,14 +451,16 @@ impl<T: Item> BagReductions<'_, T> {
         T: Hash + Eq,
     {
         let name = layer_name("frequencies");
-        let total = self.tree(
+        let total = self.tree_items(
             &name,
-            |part, p| {
+            |items, p| {
                 let mut counts: HashMap<T, (usize, Pos)> = HashMap::new();
-                for (i, x) in part.into_iter().enumerate() {
+                let mut i = 0;
+                items.for_each(|x| {
                     counts.entry(x).or_insert((0, (p, i))).0 += 1;
-                }
-                counts
+                    i += 1;
+                })?;
+                Ok(counts)
             },
             pairwise(HashMap::new, |a: HashMap<T, (usize, Pos)>, b| {
                 // Merge the smaller map into the larger: first appearances
@@ -456,19 +502,21 @@ impl<T: Item> BagReductions<'_, T> {
         key: impl Fn(&T) -> K + Send + Sync + 'static,
     ) -> Result<Bag<T>> {
         let name = layer_name("topk");
-        let total = self.tree(
+        let total = self.tree_items(
             &name,
-            move |part, p| {
+            move |items, p| {
                 // A min-heap of the best k so far: its top is the one to beat.
-                let mut heap: BinaryHeap<Reverse<Ranked<K, T>>> =
-                    BinaryHeap::with_capacity(k.min(part.len()));
-                for (i, item) in part.into_iter().enumerate() {
+                let mut heap: BinaryHeap<Reverse<Ranked<K, T>>> = BinaryHeap::new();
+                let mut i = 0;
+                items.for_each(|item| {
+                    let pos = (p, i);
+                    i += 1;
                     if k == 0 {
-                        break;
+                        return;
                     }
                     let r = Ranked {
                         key: key(&item),
-                        pos: (p, i),
+                        pos,
                         item,
                     };
                     if heap.len() < k {
@@ -478,8 +526,8 @@ impl<T: Item> BagReductions<'_, T> {
                             *worst = Reverse(r);
                         }
                     }
-                }
-                heap.into_iter().map(|Reverse(r)| r).collect::<Vec<_>>()
+                })?;
+                Ok(heap.into_iter().map(|Reverse(r)| r).collect::<Vec<_>>())
             },
             move |lists: Vec<Vec<Ranked<K, T>>>| keep_top(lists.concat(), k),
         )?;
@@ -519,19 +567,21 @@ impl<T: Item> BagReductions<'_, T> {
     ) -> Result<Bag<(K, A)>> {
         let name = layer_name("foldby");
         let combine = Arc::new(combine);
-        let total = self.tree(
+        let total = self.tree_items(
             &name,
-            move |part, p| {
+            move |items, p| {
                 // `None` only while a value is moved through `binop`: the
                 // accumulator is moved, never cloned, and `initial` is
                 // cloned once per new key.
                 let mut groups: HashMap<K, (Option<A>, Pos)> = HashMap::new();
-                for (i, x) in part.into_iter().enumerate() {
+                let mut i = 0;
+                items.for_each(|x| {
                     let slot = groups.entry(key(&x)).or_insert((None, (p, i)));
                     let acc = slot.0.take().unwrap_or_else(|| initial.clone());
                     slot.0 = Some(binop(acc, x));
-                }
-                groups
+                    i += 1;
+                })?;
+                Ok(groups)
             },
             pairwise(HashMap::new, move |a: HashMap<K, (Option<A>, Pos)>, b| {
                 // Merge the smaller map into the larger, keeping the earlier
@@ -575,14 +625,16 @@ impl<T: Item> BagReductions<'_, T> {
         T: Hash + Eq,
     {
         let name = layer_name("distinct");
-        let total = self.tree(
+        let total = self.tree_items(
             &name,
-            |part, p| {
+            |items, p| {
                 let mut seen: HashMap<T, Pos> = HashMap::new();
-                for (i, x) in part.into_iter().enumerate() {
+                let mut i = 0;
+                items.for_each(|x| {
                     seen.entry(x).or_insert((p, i));
-                }
-                seen
+                    i += 1;
+                })?;
+                Ok(seen)
             },
             pairwise(HashMap::new, |a: HashMap<T, Pos>, b| {
                 let (mut big, small) = if a.len() >= b.len() { (a, b) } else { (b, a) };
@@ -604,9 +656,13 @@ impl<T: Item> BagReductions<'_, T> {
 impl<T: Item + PartialOrd> BagReductions<'_, T> {
     fn extreme(&self, what: &'static str, pick: fn(T, T) -> T) -> Result<Delayed<T>> {
         let name = layer_name(what);
-        let total = self.tree(
+        let total = self.tree_items(
             &name,
-            move |part, _| part.into_iter().reduce(pick),
+            move |items, _| {
+                let mut acc = None;
+                items.for_each(|x| acc = merge_opt(acc.take(), Some(x), pick))?;
+                Ok(acc)
+            },
             pairwise(|| None, move |a, b| merge_opt(a, b, pick)),
         )?;
         Ok(Self::finish(&name, total, move |m: Option<T>| {
@@ -683,9 +739,16 @@ impl<T: Item + AsPrimitive<f64>> BagReductions<'_, T> {
     /// ```
     pub fn mean(&self) -> Result<Delayed<f64>> {
         let name = layer_name("mean");
-        let total = self.tree(
+        let total = self.tree_items(
             &name,
-            |part, _| (part.len(), part.into_iter().map(|x| x.as_()).sum::<f64>()),
+            |items, _| {
+                let (mut n, mut s) = (0, 0.0);
+                items.for_each(|x| {
+                    n += 1;
+                    s += x.as_();
+                })?;
+                Ok((n, s))
+            },
             |parts: Vec<(usize, f64)>| {
                 parts
                     .into_iter()

@@ -10,11 +10,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use dagwood_runtime::{delayed, tree_reduce, Delayed, TaskBuilder, TaskError};
+use dagwood_runtime::{delayed, tree_reduce, Args, Delayed, TaskBuilder, TaskError};
 use serde::de::DeserializeOwned;
 
 use super::text::first_line_number;
-use super::{layer_name, part_key, Bag, BagError, Item, Origin};
+use super::{collect, layer_name, part_key, Bag, BagError, Feed, Item, Origin, Runner, Sink};
 
 /// How many partial counts each task of the skipped-records sum adds.
 const COUNT_FAN_IN: usize = 32;
@@ -54,12 +54,35 @@ impl Bag<String> {
     /// # std::fs::remove_dir_all(&dir).unwrap();
     /// ```
     pub fn map_json<T: DeserializeOwned + Item>(&self) -> Bag<T> {
-        let origin = self.origin().cloned();
-        self.map_parts("map-json", move |lines, i| {
-            let origin = origin_of(origin.as_ref(), i);
-            parse_lines(lines, i, origin, false)
-                .map(|(records, _)| records)
-                .map_err(TaskError::failed)
+        let origins: Arc<[Option<Origin>]> = (0..self.npartitions())
+            .map(|i| origin_of(self.origin(), i))
+            .collect();
+        // Straight from `read_text`: each line is parsed from the reader's
+        // buffer, with no `String` made for it.
+        if let Some(text) = self.text() {
+            let feeds = text
+                .iter()
+                .enumerate()
+                .map(|(p, lines)| {
+                    let (lines, origins) = (lines.clone(), origins.clone());
+                    Arc::new(move |_: &mut TaskBuilder| -> Runner<T> {
+                        let (lines, origins) = (lines.clone(), origins.clone());
+                        Arc::new(move |_: &mut Args, sink: &mut Sink<'_, T>| {
+                            let mut k = 0;
+                            lines(&mut |line| {
+                                k += 1;
+                                parse_into(line, &origins, p, k - 1, &mut *sink)
+                            })
+                        })
+                    }) as Feed<T>
+                })
+                .collect();
+            return Bag::streamed("map-json", feeds);
+        }
+        // Otherwise a step of the partition's stream: each line is parsed as
+        // it arrives (and dropped).
+        self.then("map-json", move |p, k, line: String, sink| {
+            parse_into(&line, &origins, p, k, sink)
         })
     }
 
@@ -77,6 +100,10 @@ impl Bag<String> {
     /// let err = bad.map_json_value().compute().unwrap_err().to_string();
     /// assert!(err.contains("<partition 0>:2: EOF while parsing an object"), "{err}");
     /// ```
+    // Inline: `map_json::<Value>` (and serde_json's parser with it) is then
+    // compiled in the calling crate, as `map_json::<T>` always is, and
+    // shares that crate's copy of the parser.
+    #[inline]
     pub fn map_json_value(&self) -> Bag<serde_json::Value> {
         self.map_json()
     }
@@ -104,12 +131,13 @@ impl Bag<String> {
         let out_layer = layer_name("map-json-skip-bad");
         let mut parts = Vec::with_capacity(self.npartitions());
         let mut counts = Vec::with_capacity(self.npartitions());
-        for (i, p) in self.parts().iter().enumerate() {
+        for i in 0..self.npartitions() {
             let origin = origin_of(self.origin(), i);
             let mut b = TaskBuilder::new("bag-partition").key(part_key(&parse_layer, i));
-            let lines = b.input(p);
+            let lines = self.feed(i)(&mut b);
             let parsed: Delayed<(Vec<T>, usize)> = b.build(move |args| {
-                parse_lines(lines.take(args)?, i, origin.clone(), true).map_err(TaskError::failed)
+                parse_lines(collect(&lines, args)?, i, origin.clone(), true)
+                    .map_err(TaskError::failed)
             });
 
             let mut b = TaskBuilder::new("bag-partition").key(part_key(&count_layer, i));
@@ -134,6 +162,27 @@ impl Bag<String> {
         // Only fails for no partitions (the fan-in is valid): nothing skipped.
         .unwrap_or_else(|_| delayed(0));
         (Bag::from_delayed(parts), total)
+    }
+}
+
+/// Parses line `k` of partition `p` into the sink (a blank line is no
+/// record); the error names the file and line.
+fn parse_into<T: DeserializeOwned>(
+    line: &str,
+    origins: &[Option<Origin>],
+    p: usize,
+    k: usize,
+    sink: &mut Sink<'_, T>,
+) -> Result<(), TaskError> {
+    if is_blank(line) {
+        return Ok(());
+    }
+    match serde_json::from_str(line) {
+        Ok(record) => sink(record),
+        Err(e) => {
+            let origin = origins.get(p).and_then(Option::as_ref);
+            Err(TaskError::failed(parse_error(origin, p, k, e.to_string())))
+        }
     }
 }
 

@@ -2,10 +2,17 @@
 //! `dask.bag`, PySpark's RDD) — the parallel counterpart of iterator chains.
 //!
 //! Each partition is a `Vec<T>` made by one task. Per-item operations
-//! (`map`, `filter`, `flat_map`, ...) add one task per partition that takes
-//! its input partition by value; the runtime fuses each partition's chain of
-//! such tasks into one unit, so a pipeline runs partition by partition
-//! without scheduling in between. Aggregations are tree reductions.
+//! (`map`, `filter`, `flat_map`, `pluck`, `map_json`, ...) are *streamed*:
+//! they add no task of their own but a step to the partition's item stream,
+//! and the task that consumes the partition (an aggregation's per-partition
+//! step, a write, or the task that collects the partition for `compute`)
+//! runs the whole chain item by item — read a line, parse it, filter it,
+//! count it — so no intermediate partition is ever held in memory. The
+//! lines of [`read_text`] are streamed from the file the same way. Like
+//! Spark's narrow transformations, a chain used by two consumers in one
+//! computation runs once for each; `Bag::from_delayed(bag.to_delayed())`
+//! computes it once and shares the partitions instead. Aggregations are
+//! tree reductions.
 //!
 //! ```
 //! use dagwood_collections::bag::Bag;
@@ -24,7 +31,7 @@ mod transform;
 use std::sync::Arc;
 
 use dagwood_runtime::{
-    compute_all_with, delayed, Delayed, Key, Plan, Scheduler, TaskBuilder, TaskError,
+    compute_all_with, delayed, Args, Delayed, Key, Plan, Scheduler, TaskBuilder, TaskError,
 };
 
 pub use crate::shuffle::{SpillError, SpillStats};
@@ -49,9 +56,39 @@ pub(crate) struct Origin {
     pub(crate) start: u64,
 }
 
+/// Where a streamed partition's items go, one at a time, in order. An `Err`
+/// stops the stream and fails the consuming task.
+pub(crate) type Sink<'a, T> = dyn FnMut(T) -> std::result::Result<(), TaskError> + 'a;
+
+/// Runs inside the task that consumes a partition: feeds the partition's
+/// items to the sink.
+pub(crate) type Runner<T> =
+    Arc<dyn Fn(&mut Args, &mut Sink<'_, T>) -> std::result::Result<(), TaskError> + Send + Sync>;
+
+/// A partition as a stream: registers the partition's inputs (if any) on the
+/// builder of the task that consumes it and returns how to run it there.
+pub(crate) type Feed<T> = Arc<dyn Fn(&mut TaskBuilder) -> Runner<T> + Send + Sync>;
+
+/// Where the lines of a file go as borrowed text, one at a time.
+pub(crate) type LineSink<'a> = dyn FnMut(&str) -> std::result::Result<(), TaskError> + 'a;
+
+/// A `read_text` partition's lines, borrowed from the reader's buffer (for
+/// `map_json`, which needs no `String` per line): feeds them to the sink.
+pub(crate) type LineFeed =
+    Arc<dyn Fn(&mut LineSink<'_>) -> std::result::Result<(), TaskError> + Send + Sync>;
+
 /// A lazy collection of `T` in partitions.
 pub struct Bag<T> {
+    /// The partitions as tasks. For a streamed bag these collect the stream
+    /// into a `Vec`; they run only when something asks for them (`compute`,
+    /// `to_delayed`, `zip`, `groupby`, ...).
     parts: Arc<[Delayed<Vec<T>>]>,
+    /// The partitions as streams of per-item steps not yet run (`None`: the
+    /// items come straight from `parts`).
+    feeds: Option<Arc<[Feed<T>]>>,
+    /// For a bag straight from `read_text`: its partitions' lines as
+    /// borrowed text.
+    text: Option<Arc<[LineFeed]>>,
     origin: Option<Arc<[Origin]>>,
 }
 
@@ -59,6 +96,8 @@ impl<T> Clone for Bag<T> {
     fn clone(&self) -> Self {
         Bag {
             parts: self.parts.clone(),
+            feeds: self.feeds.clone(),
+            text: self.text.clone(),
             origin: self.origin.clone(),
         }
     }
@@ -90,15 +129,95 @@ impl<T: Item> Bag<T> {
     pub fn from_delayed(parts: Vec<Delayed<Vec<T>>>) -> Bag<T> {
         Bag {
             parts: parts.into(),
+            feeds: None,
+            text: None,
             origin: None,
         }
     }
 
-    pub(crate) fn with_origin(parts: Vec<Delayed<Vec<T>>>, origin: Vec<Origin>) -> Bag<T> {
+    /// A bag whose partitions are both tasks (`parts`, for consumers that
+    /// want whole partitions) and streams (`feeds`, for the others), with
+    /// the file and offset each partition starts at.
+    pub(crate) fn with_origin(
+        parts: Vec<Delayed<Vec<T>>>,
+        feeds: Vec<Feed<T>>,
+        text: Vec<LineFeed>,
+        origin: Vec<Origin>,
+    ) -> Bag<T> {
         Bag {
             parts: parts.into(),
+            feeds: Some(feeds.into()),
+            text: Some(text.into()),
             origin: Some(origin.into()),
         }
+    }
+
+    /// A bag of streamed partitions; its `parts` are tasks keyed `(op-N, i)`
+    /// that collect each stream into a `Vec`.
+    pub(crate) fn streamed(op: &str, feeds: Vec<Feed<T>>) -> Bag<T> {
+        let name = layer_name(op);
+        let parts = feeds
+            .iter()
+            .enumerate()
+            .map(|(i, feed)| {
+                let mut b = TaskBuilder::new("bag-partition").key(part_key(&name, i));
+                let run = feed(&mut b);
+                b.build(move |args| collect(&run, args))
+            })
+            .collect();
+        Bag {
+            parts,
+            feeds: Some(feeds.into()),
+            text: None,
+            origin: None,
+        }
+    }
+
+    /// Partition `i` as a stream: its feed, or one that takes the
+    /// partition's task result (by value when this is its last consumer) and
+    /// hands on its items.
+    pub(crate) fn feed(&self, i: usize) -> Feed<T> {
+        if let Some(feeds) = &self.feeds {
+            return feeds[i].clone();
+        }
+        let part = self.parts[i].clone();
+        Arc::new(move |b: &mut TaskBuilder| -> Runner<T> {
+            let input = b.input(&part);
+            Arc::new(move |args: &mut Args, sink: &mut Sink<'_, T>| {
+                input.take(args)?.into_iter().try_for_each(sink)
+            })
+        })
+    }
+
+    /// Adds a per-item step to every partition's stream: `step(p, k, item,
+    /// sink)` gets item `k` (0-based, counted before this step) of
+    /// partition `p` and passes on any number of items. No task is added;
+    /// the step runs inside the task that consumes the result.
+    pub(crate) fn then<U: Item>(
+        &self,
+        op: &str,
+        step: impl Fn(usize, usize, T, &mut Sink<'_, U>) -> std::result::Result<(), TaskError>
+            + Send
+            + Sync
+            + 'static,
+    ) -> Bag<U> {
+        let step = Arc::new(step);
+        let feeds = (0..self.npartitions())
+            .map(|p| {
+                let (up, step) = (self.feed(p), step.clone());
+                Arc::new(move |b: &mut TaskBuilder| -> Runner<U> {
+                    let (up, step) = (up(b), step.clone());
+                    Arc::new(move |args: &mut Args, sink: &mut Sink<'_, U>| {
+                        let mut k = 0;
+                        up(args, &mut |x| {
+                            k += 1;
+                            step(p, k - 1, x, sink)
+                        })
+                    })
+                }) as Feed<U>
+            })
+            .collect();
+        Bag::streamed(op, feeds)
     }
 
     /// Cuts `items` into `npartitions` partitions of nearly equal length
@@ -139,8 +258,14 @@ impl<T: Item> Bag<T> {
         self.origin.as_ref()
     }
 
+    pub(crate) fn text(&self) -> Option<&Arc<[LineFeed]>> {
+        self.text.as_ref()
+    }
+
     /// A new bag with one task per partition: `f` gets partition `i` by value
-    /// (moved when this is its only consumer) and returns the new partition.
+    /// (its stream collected in the same task, or the partition's task
+    /// result, moved when this is its only consumer) and returns the new
+    /// partition.
     pub(crate) fn map_parts<U: Item>(
         &self,
         op: &str,
@@ -148,15 +273,12 @@ impl<T: Item> Bag<T> {
     ) -> Bag<U> {
         let f = Arc::new(f);
         let name = layer_name(op);
-        let parts = self
-            .parts
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
+        let parts = (0..self.npartitions())
+            .map(|i| {
                 let mut b = TaskBuilder::new("bag-partition").key(part_key(&name, i));
-                let input = b.input(p);
+                let run = self.feed(i)(&mut b);
                 let f = f.clone();
-                b.build(move |args| f(input.take(args)?, i))
+                b.build(move |args| f(collect(&run, args)?, i))
             })
             .collect();
         Bag::from_delayed(parts)
@@ -182,4 +304,17 @@ impl<T: Item> Bag<T> {
     pub fn to_dot(&self) -> String {
         Plan::new(&self.parts[..]).to_dot()
     }
+}
+
+/// Runs a partition's stream and collects its items.
+pub(crate) fn collect<T>(
+    run: &Runner<T>,
+    args: &mut Args,
+) -> std::result::Result<Vec<T>, TaskError> {
+    let mut items = Vec::new();
+    run(args, &mut |x| {
+        items.push(x);
+        Ok(())
+    })?;
+    Ok(items)
 }

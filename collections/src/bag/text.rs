@@ -11,12 +11,15 @@ use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use dagwood_runtime::{compute_all_with, Scheduler, TaskBuilder};
+use dagwood_runtime::{compute_all_with, Args, Scheduler, TaskBuilder, TaskError};
 use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
-use super::{layer_name, part_key, Bag, BagError, Item, Origin, Result};
+use super::{
+    layer_name, part_key, Bag, BagError, Feed, Item, LineFeed, LineSink, Origin, Result, Runner,
+    Sink,
+};
 
 /// The block size [`read_text`] cuts plain files into: 64 MiB, Dask's
 /// default.
@@ -135,6 +138,8 @@ impl ReadText {
         let files = expand_glob(&self.pattern)?;
         let name = layer_name("read-text");
         let mut parts = Vec::new();
+        let mut feeds = Vec::new();
+        let mut text = Vec::new();
         let mut origins = Vec::new();
         for path in files {
             let meta = std::fs::metadata(&path).map_err(|e| io_error(&path, e))?;
@@ -161,13 +166,26 @@ impl ReadText {
                     .key(key)
                     .build_result(move |_| Ok(source.read(&task_path)));
                 parts.push(part);
+                // Streamed, the lines go from the file to the consuming
+                // task's next step one by one: no input task, no `Vec`.
+                let feed_path = path.clone();
+                feeds.push(Arc::new(move |_: &mut TaskBuilder| -> Runner<String> {
+                    let path = feed_path.clone();
+                    Arc::new(move |_: &mut Args, sink: &mut Sink<'_, String>| {
+                        stopped(source.scan(&path, |line| sink(line.to_owned())))
+                    })
+                }) as Feed<String>);
+                let text_path = path.clone();
+                text.push(Arc::new(move |sink: &mut LineSink<'_>| {
+                    stopped(source.scan(&text_path, &mut *sink))
+                }) as LineFeed);
                 origins.push(Origin {
                     path: path.clone(),
                     start,
                 });
             }
         }
-        Ok(Bag::with_origin(parts, origins))
+        Ok(Bag::with_origin(parts, feeds, text, origins))
     }
 }
 
@@ -208,15 +226,49 @@ enum Source {
     },
 }
 
+/// Why reading lines stopped before the end: a read error, or the sink
+/// said stop.
+enum Stop<E> {
+    Read(BagError),
+    Sink(E),
+}
+
+/// A stream's result from a scan's: read errors fail the task.
+fn stopped(r: std::result::Result<(), Stop<TaskError>>) -> std::result::Result<(), TaskError> {
+    r.map_err(|stop| match stop {
+        Stop::Read(e) => TaskError::failed(e),
+        Stop::Sink(e) => e,
+    })
+}
+
 impl Source {
+    /// All the lines.
     fn read(&self, path: &Path) -> Result<Vec<String>> {
+        let mut lines = Vec::new();
+        let pushed = self.scan(path, |line| {
+            lines.push(line.to_owned());
+            Ok::<(), std::convert::Infallible>(())
+        });
+        match pushed {
+            Ok(()) => Ok(lines),
+            Err(Stop::Read(e)) => Err(e),
+            Err(Stop::Sink(never)) => match never {},
+        }
+    }
+
+    /// Hands each line to `sink` as it is read.
+    fn scan<E>(
+        &self,
+        path: &Path,
+        sink: impl FnMut(&str) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), Stop<E>> {
         match *self {
-            Source::Gzip => read_gzip(path),
+            Source::Gzip => scan_gzip(path, sink),
             Source::Block {
                 start,
                 end,
                 planned,
-            } => read_block(path, start, end, planned),
+            } => scan_block(path, start, end, planned, sink),
         }
     }
 }
@@ -291,21 +343,27 @@ fn strip_eol(line: &[u8]) -> &[u8] {
     }
 }
 
-/// Reads the lines of `path` that start in `start..end`.
-fn read_block(path: &Path, start: u64, end: Option<u64>, planned: u64) -> Result<Vec<String>> {
-    let io_err = |e| io_error(path, e);
+/// Hands the lines of `path` that start in `start..end` to `sink`.
+fn scan_block<E>(
+    path: &Path,
+    start: u64,
+    end: Option<u64>,
+    planned: u64,
+    mut sink: impl FnMut(&str) -> std::result::Result<(), E>,
+) -> std::result::Result<(), Stop<E>> {
+    let io_err = |e| Stop::Read(io_error(path, e));
     let mut file = File::open(path).map_err(io_err)?;
     let len = file.metadata().map_err(io_err)?.len();
     // Blocks were cut for the size seen when the bag was built; a file that
     // has shrunk since would silently lose lines.
     if len < planned {
-        return Err(io_error(
+        return Err(Stop::Read(io_error(
             path,
             io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 format!("the file shrank from {planned} to {len} bytes after the bag was built"),
             ),
-        ));
+        )));
     }
     // A line starts at `start` exactly when the byte before it is a
     // newline: begin one byte early and drop everything up to the first
@@ -317,7 +375,6 @@ fn read_block(path: &Path, start: u64, end: Option<u64>, planned: u64) -> Result
     if start > 0 {
         pos += reader.read_until(b'\n', &mut buf).map_err(io_err)? as u64;
     }
-    let mut lines = Vec::new();
     while end.is_none_or(|e| pos < e) {
         buf.clear();
         let n = reader.read_until(b'\n', &mut buf).map_err(io_err)?;
@@ -327,55 +384,56 @@ fn read_block(path: &Path, start: u64, end: Option<u64>, planned: u64) -> Result
         let line_start = pos;
         pos += n as u64;
         match std::str::from_utf8(strip_eol(&buf)) {
-            Ok(s) => lines.push(s.to_owned()),
+            Ok(s) => sink(s).map_err(Stop::Sink)?,
             Err(e) => {
                 let line = line_number_at(path, line_start);
-                return Err(utf8_error(path, line, line_start, &e));
+                return Err(Stop::Read(utf8_error(path, line, line_start, &e)));
             }
         }
     }
-    Ok(lines)
+    Ok(())
 }
 
-/// Reads all lines of a gzip file; any decompression error (truncated
-/// stream, bad checksum, garbage after a member) is an error, never a short
-/// result.
-fn read_gzip(path: &Path) -> Result<Vec<String>> {
-    let io_err = |e| io_error(path, e);
+/// Hands all lines of a gzip file to `sink`; any decompression error
+/// (truncated stream, bad checksum, garbage after a member) is an error,
+/// never a short result.
+fn scan_gzip<E>(
+    path: &Path,
+    mut sink: impl FnMut(&str) -> std::result::Result<(), E>,
+) -> std::result::Result<(), Stop<E>> {
+    let io_err = |e| Stop::Read(io_error(path, e));
     let file = File::open(path).map_err(io_err)?;
     // The decoder reads an empty input as an empty stream, but an empty file
     // is no gzip data (`gzip -t` rejects it): most likely a truncated write.
     if file.metadata().map_err(io_err)?.len() == 0 {
-        return Err(io_error(
+        return Err(Stop::Read(io_error(
             path,
             io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 "empty file: not gzip data (truncated?)",
             ),
-        ));
+        )));
     }
     let mut reader = BufReader::with_capacity(IO_BUFFER, MultiGzDecoder::new(file));
     let mut buf = Vec::new();
-    let mut lines = Vec::new();
+    let mut lines = 0u64;
     loop {
         buf.clear();
         let n = reader.read_until(b'\n', &mut buf).map_err(|e| {
-            let context = format!(
-                "gzip data is truncated or corrupt after line {}: {e}",
-                lines.len()
-            );
-            io_error(path, io::Error::new(e.kind(), context))
+            let context = format!("gzip data is truncated or corrupt after line {lines}: {e}");
+            Stop::Read(io_error(path, io::Error::new(e.kind(), context)))
         })?;
         if n == 0 {
             break;
         }
         match std::str::from_utf8(strip_eol(&buf)) {
-            Ok(s) => lines.push(s.to_owned()),
+            Ok(s) => sink(s).map_err(Stop::Sink)?,
             // Here the line number is simply the count so far.
-            Err(e) => return Err(utf8_error(path, Ok(lines.len() as u64 + 1), 0, &e)),
+            Err(e) => return Err(Stop::Read(utf8_error(path, Ok(lines + 1), 0, &e))),
         }
+        lines += 1;
     }
-    Ok(lines)
+    Ok(())
 }
 
 fn utf8_error(
@@ -524,47 +582,72 @@ impl<T: Item + Display> Bag<T> {
             std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
         }
         let name = layer_name("to-textfiles");
-        let tasks: Vec<_> = self
-            .parts()
+        let tasks: Vec<_> = paths
             .iter()
-            .zip(&paths)
             .enumerate()
-            .map(|(i, (part, path))| {
+            .map(|(i, path)| {
                 let mut b = TaskBuilder::new("to-textfiles").key(part_key(&name, i));
-                let items = b.input(part);
+                // Each item is written as the partition's stream makes it.
+                let items = self.feed(i)(&mut b);
                 let path = path.clone();
-                b.build_result(move |args| Ok(write_part(&path, items.get(args)?)))
+                b.build_result(move |args| write_part(&path, &items, args))
             })
             .collect();
         Ok(compute_all_with(&tasks[..], scheduler)?)
     }
 }
 
-/// Writes one partition to `path` (gzip if the name says so).
-fn write_part<T: Display>(path: &Path, items: &[T]) -> Result<PathBuf> {
+/// Writes one partition to `path` (gzip if the name says so), item by item
+/// as its stream makes them. The outer error is the stream's (a failed
+/// step before), the inner one the write's.
+fn write_part<T: Display>(
+    path: &Path,
+    items: &Runner<T>,
+    args: &mut Args,
+) -> std::result::Result<Result<PathBuf>, TaskError> {
     let io_err = |e| io_error(path, e);
-    let file = File::create(path).map_err(io_err)?;
+    let file = match File::create(path) {
+        Ok(f) => f,
+        Err(e) => return Ok(Err(io_err(e))),
+    };
     let writer = BufWriter::with_capacity(IO_BUFFER, file);
-    if is_gz(path) {
+    let written = if is_gz(path) {
         let mut gz = GzEncoder::new(writer, Compression::default());
-        write_lines(&mut gz, items).map_err(io_err)?;
-        // `finish` writes the gzip trailer; dropping the encoder instead
-        // would swallow its errors.
-        gz.finish().map_err(io_err)?.flush().map_err(io_err)?;
+        write_lines(&mut gz, items, args).map(|w| {
+            // `finish` writes the gzip trailer; dropping the encoder instead
+            // would swallow its errors.
+            w.and_then(|()| gz.finish()?.flush())
+        })
     } else {
         let mut writer = writer;
-        write_lines(&mut writer, items).map_err(io_err)?;
-        // Flush explicitly: `BufWriter`'s drop ignores write errors.
-        writer.flush().map_err(io_err)?;
-    }
-    Ok(path.to_path_buf())
+        write_lines(&mut writer, items, args).map(|w| {
+            // Flush explicitly: `BufWriter`'s drop ignores write errors.
+            w.and_then(|()| writer.flush())
+        })
+    };
+    Ok(written?.map(|()| path.to_path_buf()).map_err(io_err))
 }
 
-fn write_lines<T: Display>(w: &mut impl Write, items: &[T]) -> io::Result<()> {
-    for item in items {
-        writeln!(w, "{item}")?;
+/// Writes each item of the stream and a newline; stops the stream at the
+/// first write error (the inner one).
+fn write_lines<T: Display>(
+    w: &mut impl Write,
+    items: &Runner<T>,
+    args: &mut Args,
+) -> std::result::Result<io::Result<()>, TaskError> {
+    let mut failed = None;
+    let streamed = items(args, &mut |item| match writeln!(w, "{item}") {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            failed = Some(e);
+            Err(TaskError::failed("write failed"))
+        }
+    });
+    match (failed, streamed) {
+        (Some(e), _) => Ok(Err(e)),
+        (None, Err(e)) => Err(e),
+        (None, Ok(())) => Ok(Ok(())),
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,16 +1,17 @@
 //! Per-item and per-partition transforms, sources made of ranges, and `take`.
 //!
-//! Everything here except [`Bag::repartition`] adds one task per partition
-//! that takes its input partition by value, so the runtime fuses a chain of
-//! them into one unit per partition and a `Vec` is reused where the types
-//! allow (`map` to a same-sized type, `filter` in place).
+//! The per-item transforms (`map`, `filter`, `remove`, `flat_map`, `pluck`)
+//! add a step to each partition's stream and no task: the chain runs item
+//! by item inside the task that consumes it. `map_partitions` and `zip` add
+//! one task per partition (collecting their input's stream in that task);
+//! `repartition` works on whole partitions.
 
 use std::sync::Arc;
 
 use dagwood_runtime::{Scheduler, TaskBuilder, TaskError};
 use serde_json::Value;
 
-use super::{layer_name, part_key, Bag, BagError, Item, Origin, Result};
+use super::{collect, layer_name, part_key, Bag, BagError, Item, Origin, Result};
 
 impl<T: Item> Bag<T> {
     /// Applies `f` to every item (Dask's `Bag.map`, `Iterator::map`).
@@ -25,7 +26,7 @@ impl<T: Item> Bag<T> {
     /// # Ok::<(), dagwood_collections::bag::BagError>(())
     /// ```
     pub fn map<U: Item>(&self, f: impl Fn(T) -> U + Send + Sync + 'static) -> Bag<U> {
-        let mut out = self.map_parts("map", move |part, _| Ok(part.into_iter().map(&f).collect()));
+        let mut out = self.then("map", move |_, _, x, sink| sink(f(x)));
         // One output item per input item at the same position: the origin
         // (file and line of each item) still holds.
         out.origin = self.origin.clone();
@@ -41,11 +42,10 @@ impl<T: Item> Bag<T> {
     /// # Ok::<(), dagwood_collections::bag::BagError>(())
     /// ```
     pub fn filter(&self, pred: impl Fn(&T) -> bool + Send + Sync + 'static) -> Bag<T> {
-        self.map_parts("filter", move |mut part, _| {
-            // In place: the partition's buffer is reused.
-            part.retain(|x| pred(x));
-            Ok(part)
-        })
+        self.then(
+            "filter",
+            move |_, _, x, sink| if pred(&x) { sink(x) } else { Ok(()) },
+        )
     }
 
     /// Drops the items for which `pred` is true: the negation of
@@ -58,10 +58,10 @@ impl<T: Item> Bag<T> {
     /// # Ok::<(), dagwood_collections::bag::BagError>(())
     /// ```
     pub fn remove(&self, pred: impl Fn(&T) -> bool + Send + Sync + 'static) -> Bag<T> {
-        self.map_parts("remove", move |mut part, _| {
-            part.retain(|x| !pred(x));
-            Ok(part)
-        })
+        self.then(
+            "remove",
+            move |_, _, x, sink| if pred(&x) { Ok(()) } else { sink(x) },
+        )
     }
 
     /// Replaces every item by the items `f` makes of it, in order (Dask's
@@ -78,8 +78,8 @@ impl<T: Item> Bag<T> {
         &self,
         f: impl Fn(T) -> I + Send + Sync + 'static,
     ) -> Bag<U> {
-        self.map_parts("flat_map", move |part, _| {
-            Ok(part.into_iter().flat_map(&f).collect())
+        self.then("flat_map", move |_, _, x, sink| {
+            f(x).into_iter().try_for_each(&mut *sink)
         })
     }
 
@@ -129,16 +129,12 @@ impl<T: Item> Bag<T> {
             )));
         }
         let name = layer_name("zip");
-        let parts = self
-            .parts
-            .iter()
-            .zip(other.parts.iter())
-            .enumerate()
-            .map(|(i, (l, r))| {
+        let parts = (0..self.npartitions())
+            .map(|i| {
                 let mut b = TaskBuilder::new("bag-partition").key(part_key(&name, i));
-                let (l, r) = (b.input(l), b.input(r));
+                let (l, r) = (self.feed(i)(&mut b), other.feed(i)(&mut b));
                 b.build(move |args| {
-                    let (l, r) = (l.take(args)?, r.take(args)?);
+                    let (l, r) = (collect(&l, args)?, collect(&r, args)?);
                     if l.len() != r.len() {
                         return Err(TaskError::failed(format!(
                             "zip: partition {i} has {} items on the left and {} on the right; \
@@ -381,13 +377,10 @@ impl Bag<Value> {
     ) -> Bag<Value> {
         let origins: Arc<[Option<Origin>]> =
             (0..self.npartitions()).map(|i| self.origin_of(i)).collect();
-        let mut out = self.map_parts(op, move |part, p| {
-            let origin = origins.get(p).cloned().flatten();
-            part.into_iter()
-                .enumerate()
-                .map(|(i, v)| f(v, &|| item_place(origin.as_ref(), p, i)))
-                .collect::<std::result::Result<Vec<Value>, String>>()
-                .map_err(TaskError::failed)
+        let mut out = self.then(op, move |p, i, v, sink| {
+            // The origin is looked at on the error path only.
+            let place = || item_place(origins.get(p).and_then(Option::as_ref), p, i);
+            sink(f(v, &place).map_err(TaskError::failed)?)
         });
         out.origin = self.origin.clone();
         out
