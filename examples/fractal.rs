@@ -53,14 +53,18 @@ fn mandelbrot(
     let (dx, dy) = (step(RE, cols), step(IM, rows));
     // x: a row of reals, y: a column of imaginaries (an ogrid); `x + i·y`
     // broadcasts them to the plane inside each block's task.
-    let x = Array2::from_shape_fn((1, cols), |(_, j)| RE.0 + j as f64 * dx);
-    let y = Array2::from_shape_fn((rows, 1), |(i, _)| IM.0 + i as f64 * dy);
+    let x = Array2::from_shape_fn((1, cols), |(_, j)| {
+        Complex64::new(RE.0 + j as f64 * dx, 0.0)
+    });
+    let y = Array2::from_shape_fn((rows, 1), |(i, _)| {
+        Complex64::new(0.0, IM.0 + i as f64 * dy)
+    });
     let (x, y) = (
         Array::from_array(&x, &[1, chunk[1]])?,
         Array::from_array(&y, &[chunk[0], 1])?,
     );
     let inputs = x.num_blocks() + y.num_blocks();
-    let mut z = x.to_complex() + Complex64::i() * y.to_complex();
+    let mut z = &x + &y;
     let c = z.clone();
     let mut out = Array::<i32>::zeros(&[rows, cols], chunk)?;
     for it in 0..ITERS {
@@ -229,6 +233,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
 
     let t = Instant::now();
+    // A progress bar on stderr while the blocks compute (hidden when stderr
+    // is not a terminal).
+    let _bar = dagwood::diagnostics::ProgressBar::new().scoped();
     let counts = fractal.compute()?.into_dimensionality::<ndarray::Ix2>()?;
     let secs = t.elapsed().as_secs_f64();
     println!(

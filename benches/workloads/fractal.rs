@@ -67,12 +67,13 @@ pub fn im_at(i: usize, rows: usize) -> f64 {
 /// The picture as a lazy dagwood array: all `ITERS` iterations fuse into one
 /// task per block.
 pub fn dagwood_array(rows: usize, cols: usize, chunk: &[usize]) -> Array<i32> {
-    // x: a (1, cols) row of reals; y: a (rows, 1) column of imaginaries (an ogrid).
-    let x = Array2::from_shape_fn((1, cols), |(_, j)| re_at(j, cols));
-    let y = Array2::from_shape_fn((rows, 1), |(i, _)| im_at(i, rows));
+    // x: a (1, cols) row of reals; y: a (rows, 1) column of imaginaries (an
+    // ogrid), both complex already so `x + y` broadcasts their blocks directly.
+    let x = Array2::from_shape_fn((1, cols), |(_, j)| Complex64::new(re_at(j, cols), 0.0));
+    let y = Array2::from_shape_fn((rows, 1), |(i, _)| Complex64::new(0.0, im_at(i, rows)));
     let x = Array::from_array(&x, &[1, chunk[1]]).expect("valid chunks");
     let y = Array::from_array(&y, &[chunk[0], 1]).expect("valid chunks");
-    let mut z = x.to_complex() + Complex64::i() * y.to_complex();
+    let mut z = &x + &y;
     let c = z.clone();
     let mut out = Array::<i32>::zeros(&[rows, cols], chunk).expect("valid chunks");
     for it in 0..ITERS {
