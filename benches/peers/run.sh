@@ -10,12 +10,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 rounds=${1:-5}
-venv="$here/.venv"
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --upgrade pip
-  "$venv/bin/pip" install --quiet "dask==2024.*" || "$venv/bin/pip" install --quiet dask
-fi
+# shellcheck source=venv.sh
+. "$here/venv.sh"
+peers_venv "import dask" "dask"
 cd "$root"
 cargo bench --bench peers_report --no-run >/dev/null 2>&1
 out=$(mktemp)

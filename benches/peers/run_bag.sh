@@ -18,14 +18,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 rounds=${1:-5}
-venv="$here/.venv"
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --upgrade pip
-fi
-if ! "$venv/bin/python" -c "import dask.bag" 2>/dev/null; then
-  "$venv/bin/pip" install --quiet "dask[bag]==2024.*" || "$venv/bin/pip" install --quiet "dask[bag]"
-fi
+# shellcheck source=venv.sh
+. "$here/venv.sh"
+peers_venv "import dask.bag" "dask[bag]"
 cd "$root"
 # Built once: every round runs the same binary.
 bin=$(cargo bench --bench peers_bag --no-run 2>&1 | sed -n 's/.*Executable .*(\(.*peers_bag-[0-9a-f]*\)).*/\1/p' | tail -1)

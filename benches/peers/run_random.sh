@@ -10,14 +10,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 rounds=${1:-5}
-venv="$here/.venv"
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --upgrade pip
-fi
-if ! "$venv/bin/python" -c "import numpy, dask.array" 2>/dev/null; then
-  "$venv/bin/pip" install --quiet numpy "dask[array]==2024.*" || "$venv/bin/pip" install --quiet numpy "dask[array]"
-fi
+# shellcheck source=venv.sh
+. "$here/venv.sh"
+peers_venv "import numpy, dask.array" "numpy" "dask[array]"
 cd "$root"
 cargo bench --bench peers_random --no-run >/dev/null 2>&1
 out=$(mktemp)
