@@ -148,7 +148,7 @@ mod tests {
             quote!(),
             quote!(
                 pub fn inc<'a, T: Copy, const N: usize>(x: T, y: &'a Vec<T>) -> Result<T, E> {
-                    todo!()
+                    Ok(x)
                 }
             ),
         )
