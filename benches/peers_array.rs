@@ -5,54 +5,22 @@
 //!
 //! `cargo bench --bench peers_array -- [--repeat N] [--chunk ROWS] [--tile N] [--only NAME,..] [--no-check]`
 
-use std::hint::black_box;
 use std::time::Instant;
 
 use dagwood::collections::array::set_tile_elements;
 
 #[path = "workloads/fractal.rs"]
 mod fractal;
+#[path = "workloads/report.rs"]
+mod report;
 use fractal::*;
-
-/// CPU seconds used by this process so far, all threads (Linux; 0 elsewhere).
-/// On a machine shared with other work, CPU time per picture is steadier
-/// than wall time.
-fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
-    // Fields after the command name (which is in parentheses): utime and
-    // stime are the 12th and 13th (counting the state), in clock ticks (USER_HZ = 100 on Linux).
-    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
-        return 0.0;
-    };
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let tick = |k: usize| f.get(k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (tick(11) + tick(12)) / 100.0
-}
+use report::{arg, measure};
 
 /// Median wall seconds and median CPU seconds of `repeat` runs of `f`; a
 /// run that took over 3 s (`first`, the checked run, which also warms up)
 /// is timed once.
-fn measure<T>(repeat: usize, first: f64, mut f: impl FnMut() -> T) -> (f64, f64) {
-    let repeat = if first > 3.0 { 1 } else { repeat.max(1) };
-    let (mut wall, mut cpu): (Vec<f64>, Vec<f64>) = (0..repeat)
-        .map(|_| {
-            let (t, c) = (Instant::now(), cpu_seconds());
-            black_box(f());
-            (t.elapsed().as_secs_f64(), cpu_seconds() - c)
-        })
-        .unzip();
-    wall.sort_by(f64::total_cmp);
-    cpu.sort_by(f64::total_cmp);
-    (wall[wall.len() / 2], cpu[cpu.len() / 2])
-}
-
-fn arg<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
+fn measure_once_if_slow<T>(repeat: usize, first: f64, f: impl FnMut() -> T) -> (f64, f64) {
+    measure(if first > 3.0 { 1 } else { repeat }, f)
 }
 
 fn main() {
@@ -99,6 +67,6 @@ fn main() {
         if let Some(want) = &want {
             check(name, got.view(), want.view());
         }
-        report(name, measure(repeat, first, f), &got);
+        report(name, measure_once_if_slow(repeat, first, f), &got);
     }
 }
