@@ -35,7 +35,7 @@
 #![warn(missing_docs)]
 
 pub use dagwood_collections as collections;
-pub use dagwood_collections::array;
+pub use dagwood_collections::{array, bag, dataframe};
 pub use dagwood_macros::{delayed, graph};
 pub use dagwood_runtime::*;
 
@@ -51,6 +51,8 @@ pub struct ReadmeDoctests;
 /// The names most programs need: `use dagwood::prelude::*;`.
 pub mod prelude {
     pub use dagwood_collections::array::{where_, Array};
+    pub use dagwood_collections::bag::Bag;
+    pub use dagwood_collections::dataframe::DataFrame;
     pub use dagwood_macros::{delayed, graph};
     pub use dagwood_runtime::prelude::*;
 }

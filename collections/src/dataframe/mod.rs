@@ -36,11 +36,17 @@
 //! assert_eq!(doubled.column(2).as_ref(), &Float64Array::from(vec![4.0, 6.0, 8.0]));
 //! ```
 
+mod aggregate;
 mod columns;
 mod display;
 mod error;
 mod expr;
+mod groupby;
+mod io;
+mod join;
 mod scalar;
+mod shuffle;
+mod sort;
 
 use std::sync::Arc;
 
@@ -51,10 +57,25 @@ use dagwood_runtime::{
     TaskError,
 };
 
+/// The Arrow crates at the boundary of the API, re-exported so that users
+/// build batches and schemas with the same versions dagwood uses.
+pub use {arrow_array, arrow_schema};
+
+#[allow(unused_imports)] // Filled in module by module.
+pub use aggregate::*;
 pub use display::{pretty, Pretty};
 pub use error::{DataFrameError, Result};
 pub use expr::{col, lit, Expr};
+pub use groupby::GroupBy;
+#[allow(unused_imports)]
+pub use io::*;
+#[allow(unused_imports)]
+pub use join::*;
 pub use scalar::Scalar;
+#[allow(unused_imports)]
+pub use shuffle::*;
+#[allow(unused_imports)]
+pub use sort::*;
 
 /// Whether a partition's reader should go on after the batch it just gave.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -377,23 +398,40 @@ impl DataFrame {
         self.source.npartitions()
     }
 
-    /// The columns of the source that the steps need, as ascending indices
-    /// (projection pushdown), given the columns wanted at the end.
-    fn source_projection(&self, wanted: &[&str]) -> Vec<usize> {
-        let mut needed: Vec<String> = wanted.iter().map(|s| (*s).to_owned()).collect();
+    /// The steps cut down to what the frame's columns need, and the
+    /// columns of the source they read, as ascending indices (projection
+    /// pushdown): walking the chain backwards, a projection keeps only the
+    /// outputs needed after it, and asks for the columns those read; a
+    /// filter asks for its columns too.
+    fn pruned(&self) -> (Vec<Step>, Vec<usize>) {
+        let mut needed: Vec<String> = self.columns();
+        let mut steps = Vec::with_capacity(self.steps.len());
         for step in self.steps.iter().rev() {
             match step {
-                Step::Project { columns, .. } => {
-                    let mut before = Vec::new();
-                    for (name, e) in columns.iter() {
-                        if needed.iter().any(|n| n == name) {
-                            for c in e.columns() {
-                                if !before.iter().any(|b: &String| b == c) {
-                                    before.push(c.to_owned());
-                                }
+                Step::Project { columns, schema } => {
+                    let kept: Vec<(String, Expr)> = columns
+                        .iter()
+                        .filter(|(name, _)| needed.contains(name))
+                        .cloned()
+                        .collect();
+                    let mut before: Vec<String> = Vec::new();
+                    for (_, e) in &kept {
+                        for c in e.columns() {
+                            if !before.iter().any(|b| b == c) {
+                                before.push(c.to_owned());
                             }
                         }
                     }
+                    let fields: Vec<Arc<Field>> = schema
+                        .fields()
+                        .iter()
+                        .filter(|f| kept.iter().any(|(n, _)| n == f.name()))
+                        .cloned()
+                        .collect();
+                    steps.push(Step::Project {
+                        columns: kept.into(),
+                        schema: Arc::new(Schema::new(fields)),
+                    });
                     needed = before;
                 }
                 Step::Filter(e) => {
@@ -402,23 +440,25 @@ impl DataFrame {
                             needed.push(c.to_owned());
                         }
                     }
+                    steps.push(step.clone());
                 }
             }
         }
+        steps.reverse();
         let source = self.source.schema();
-        let mut idx: Vec<usize> = needed
+        let mut projection: Vec<usize> = needed
             .iter()
             .filter_map(|n| source.index_of(n).ok())
             .collect();
-        idx.sort_unstable();
-        idx.dedup();
-        idx
+        projection.sort_unstable();
+        projection.dedup();
+        (steps, projection)
     }
 
     /// Partition `i` as a stream: registers its inputs on `b` and returns
     /// how to run it inside the task `b` builds.
     fn runner(&self, i: usize, b: &mut TaskBuilder) -> Runner {
-        let steps = self.steps.clone();
+        let (steps, projection) = self.pruned();
         let run_steps = move |mut batch: RecordBatch,
                               sink: &mut BatchSink<'_>|
               -> std::result::Result<Flow, TaskError> {
@@ -435,9 +475,6 @@ impl DataFrame {
                 })
             }
             Source::Scan(scan) => {
-                let names = self.columns();
-                let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
-                let projection = self.source_projection(&wanted);
                 let scan = scan.clone();
                 Arc::new(move |_: &mut Args, sink: &mut BatchSink<'_>| {
                     scan.read(i, &projection, &mut |batch| run_steps(batch, sink))
@@ -638,4 +675,98 @@ pub(crate) fn split_rows(batch: &RecordBatch, n: usize) -> Result<Vec<RecordBatc
             batch.slice(start, end - start)
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use arrow_array::Int64Array;
+
+    use super::*;
+
+    /// A scan over one in-memory batch per partition that records the
+    /// projections it is asked for.
+    struct MemScan {
+        schema: SchemaRef,
+        parts: Vec<RecordBatch>,
+        asked: Mutex<Vec<Vec<usize>>>,
+    }
+
+    impl Scan for MemScan {
+        fn schema(&self) -> &SchemaRef {
+            &self.schema
+        }
+        fn npartitions(&self) -> usize {
+            self.parts.len()
+        }
+        fn op(&self) -> &str {
+            "read-mem"
+        }
+        fn read(
+            &self,
+            part: usize,
+            projection: &[usize],
+            sink: &mut BatchSink<'_>,
+        ) -> std::result::Result<(), TaskError> {
+            self.asked.lock().unwrap().push(projection.to_vec());
+            let b = self.parts[part].project(projection).map_err(TaskError::failed)?;
+            // Two batches per partition, so a stop after the first shows.
+            let half = b.num_rows() / 2;
+            if sink(b.slice(0, half))? == Flow::Stop {
+                return Ok(());
+            }
+            sink(b.slice(half, b.num_rows() - half)).map(|_| ())
+        }
+    }
+
+    fn scan() -> Arc<MemScan> {
+        let column = |k: i64| Arc::new(Int64Array::from_iter_values((0..10).map(move |v| v * k))) as ArrayRef;
+        let batch = RecordBatch::try_from_iter([("a", column(1)), ("b", column(10)), ("c", column(100)), ("d", column(1000))]).unwrap();
+        Arc::new(MemScan {
+            schema: batch.schema(),
+            parts: vec![batch.clone(), batch],
+            asked: Mutex::new(Vec::new()),
+        })
+    }
+
+    #[test]
+    fn only_the_needed_columns_are_read() {
+        let s = scan();
+        let df = DataFrame::from_source(Source::Scan(s.clone()))
+            .with_column("e", col("c") + col("a"))
+            .unwrap()
+            .filter(col("b").gt(20))
+            .unwrap()
+            .select(["e"])
+            .unwrap();
+        let out = df.compute().unwrap();
+        // c + a for b in 30..=90, twice.
+        let want: Vec<i64> = (3..10).map(|v| 101 * v).collect();
+        let want = [want.clone(), want].concat();
+        assert_eq!(out.column(0).as_ref(), &Int64Array::from(want) as &dyn Array);
+        assert!(s.asked.lock().unwrap().iter().all(|p| p == &[0, 1, 2]));
+
+        s.asked.lock().unwrap().clear();
+        assert_eq!(df.len().compute().unwrap(), 14);
+        // Counting rows needs only what the filter reads.
+        assert!(s.asked.lock().unwrap().iter().all(|p| p == &[1]));
+
+        s.asked.lock().unwrap().clear();
+        let plain = DataFrame::from_source(Source::Scan(s.clone()));
+        assert_eq!(plain.len().compute().unwrap(), 20);
+        assert!(s.asked.lock().unwrap().iter().all(|p| p.is_empty()));
+    }
+
+    #[test]
+    fn head_stops_reading_early() {
+        let s = scan();
+        let df = DataFrame::from_source(Source::Scan(s.clone()));
+        let h = df.head(3).unwrap();
+        assert_eq!(h.num_rows(), 3);
+        // One partition asked, and it stopped after its first batch.
+        assert_eq!(s.asked.lock().unwrap().len(), 1);
+        let h = df.head(12).unwrap();
+        assert_eq!(h.column(0).as_ref(), &Int64Array::from(vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]) as &dyn Array);
+    }
 }
