@@ -5,6 +5,7 @@
 pub mod array;
 pub mod bag;
 pub mod dataframe;
+pub(crate) mod files;
 pub(crate) mod shuffle;
 
 pub use dagwood_runtime as runtime;

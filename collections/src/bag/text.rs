@@ -7,7 +7,7 @@
 
 use std::fmt::Display;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -15,6 +15,8 @@ use dagwood_runtime::{compute_all_with, Args, Scheduler, TaskBuilder, TaskError}
 use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use flate2::Compression;
+
+use crate::files::{self, is_gz, line_number_at, GlobError, IO_BUFFER};
 
 use super::{
     layer_name, part_key, Bag, BagError, Feed, Item, LineFeed, LineSink, Origin, Result, Runner,
@@ -24,10 +26,6 @@ use super::{
 /// The block size [`read_text`] cuts plain files into: 64 MiB, Dask's
 /// default.
 pub const DEFAULT_BLOCKSIZE: u64 = 64 << 20;
-
-/// Buffer size of the readers and writers: large enough that a system call
-/// moves a useful amount of data, small next to a block.
-const IO_BUFFER: usize = 256 << 10;
 
 /// Reads the lines of every file matching a glob pattern, with options;
 /// [`read_text`] is the shorthand with the defaults.
@@ -288,43 +286,11 @@ fn split_blocks(size: u64, blocksize: u64) -> Vec<Source> {
 
 /// The sorted, deduplicated files matching `pattern`.
 fn expand_glob(pattern: &Path) -> Result<Vec<PathBuf>> {
-    let shown = pattern.to_string_lossy().into_owned();
-    let text = pattern.to_str().ok_or_else(|| BagError::Pattern {
-        pattern: shown.clone(),
-        reason: "the pattern is not valid UTF-8".into(),
-    })?;
-    // Shell semantics: `*.log` does not pick up `.hidden.log`.
-    let options = glob::MatchOptions {
-        case_sensitive: true,
-        require_literal_separator: true,
-        require_literal_leading_dot: true,
-    };
-    let matches = glob::glob_with(text, options).map_err(|e| BagError::Pattern {
-        pattern: shown.clone(),
-        reason: e.to_string(),
-    })?;
-    let mut files = Vec::new();
-    for entry in matches {
-        // A directory on the way that cannot be listed: fail rather than
-        // silently read fewer files.
-        let path = entry.map_err(|e| {
-            let dir = e.path().to_path_buf();
-            io_error(&dir, e.into())
-        })?;
-        files.push(path);
-    }
-    if files.is_empty() {
-        return Err(BagError::NoFiles { pattern: shown });
-    }
-    files.sort();
-    files.dedup();
-    Ok(files)
-}
-
-/// Whether `path` names a gzip file (by its extension, in any case).
-pub(crate) fn is_gz(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+    files::expand_glob(pattern).map_err(|e| match e {
+        GlobError::Pattern { pattern, reason } => BagError::Pattern { pattern, reason },
+        GlobError::NoFiles { pattern } => BagError::NoFiles { pattern },
+        GlobError::Io { path, source } => io_error(&path, source),
+    })
 }
 
 fn io_error(path: &Path, source: io::Error) -> BagError {
@@ -457,34 +423,6 @@ fn utf8_error(
             ),
         },
     }
-}
-
-/// The 1-based number of the line starting at byte `offset` of `path`
-/// (decompressed offset for `.gz`): one more than the newlines before it.
-/// Reads the file up to `offset`; only error paths call it.
-pub(crate) fn line_number_at(path: &Path, offset: u64) -> io::Result<u64> {
-    if offset == 0 {
-        return Ok(1);
-    }
-    let file = File::open(path)?;
-    let reader: Box<dyn Read> = if is_gz(path) {
-        Box::new(MultiGzDecoder::new(file))
-    } else {
-        Box::new(file)
-    };
-    let mut reader = reader.take(offset);
-    let mut buf = vec![0u8; IO_BUFFER];
-    let mut newlines = 0u64;
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        newlines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
-    }
-    Ok(newlines + 1)
 }
 
 /// The 1-based line number of the first item of a partition with `origin`:
@@ -690,13 +628,5 @@ mod tests {
         assert_eq!(strip_eol(b"ab\r"), b"ab\r");
         assert_eq!(strip_eol(b"\n"), b"");
         assert_eq!(strip_eol(b""), b"");
-    }
-
-    #[test]
-    fn gz_names() {
-        assert!(is_gz(Path::new("a/b.json.gz")));
-        assert!(is_gz(Path::new("B.GZ")));
-        assert!(!is_gz(Path::new("a.gzip")));
-        assert!(!is_gz(Path::new("gz")));
     }
 }

@@ -1,6 +1,7 @@
 //! A hash-partition shuffle across the task graph, shared by the collections
-//! (`Bag::groupby` now; DataFrame joins, `groupby(..).apply` and
-//! `drop_duplicates` later).
+//! (`Bag::groupby`; DataFrame `shuffle`, joins, `drop_duplicates`,
+//! `sort_values` and `groupby(..).apply`, which build their own split tasks
+//! with [`SplitStage`] and [`gather`]).
 //!
 //! # Shape
 //!
@@ -133,13 +134,7 @@ where
     S: Fn(I, usize, &mut Buckets<T>) -> Result<(), TaskError> + Send + Sync + 'static,
     F: Fn(Gather<T>, usize) -> Result<U, TaskError> + Send + Sync + 'static,
 {
-    let m = options.npartitions.max(1);
-    // Each split task's share of the stage's budget.
-    let budget = options.memory_limit.map(|b| b / inputs.len().max(1));
-    let space = Arc::new(SpillSpace::new(
-        options.spill_dir.clone(),
-        options.stats.clone(),
-    ));
+    let stage = SplitStage::new(options, inputs.len());
     let split = Arc::new(split);
     let split_layer = crate::array::layer_name(&format!("{op}-split"));
     let splits: Vec<Delayed<ShuffleOut<T>>> = inputs
@@ -149,15 +144,68 @@ where
             let mut b = TaskBuilder::new("shuffle-split")
                 .key(Key::from_name(split_layer.clone()).with_index(i as u64));
             let input = b.input(p);
-            let (split, space) = (split.clone(), space.clone());
+            let (split, stage) = (split.clone(), stage.clone());
             b.build(move |args| {
-                let mut buckets = Buckets::new(m, budget, space.clone());
+                let mut buckets = stage.buckets();
                 split(input.take(args)?, i, &mut buckets)?;
                 Ok(buckets.finish())
             })
         })
         .collect();
+    gather(op, &splits, stage.npartitions(), finish)
+}
 
+/// What the split tasks of one shuffle share: the number of buckets, each
+/// task's share of the memory budget, and where to spill. For callers that
+/// build split tasks themselves (a DataFrame split streams its partition
+/// batch by batch through the frame's steps instead of taking it whole);
+/// [`shuffle`] is the form for callers with whole partitions.
+#[derive(Clone)]
+pub(crate) struct SplitStage {
+    m: usize,
+    budget: Option<usize>,
+    space: Arc<SpillSpace>,
+}
+
+impl SplitStage {
+    /// The split stage of a shuffle of `ninputs` input partitions.
+    pub(crate) fn new(options: &ShuffleOptions, ninputs: usize) -> SplitStage {
+        SplitStage {
+            m: options.npartitions.max(1),
+            // Each split task's share of the stage's budget.
+            budget: options.memory_limit.map(|b| b / ninputs.max(1)),
+            space: Arc::new(SpillSpace::new(
+                options.spill_dir.clone(),
+                options.stats.clone(),
+            )),
+        }
+    }
+
+    /// Number of output partitions (M).
+    pub(crate) fn npartitions(&self) -> usize {
+        self.m
+    }
+
+    /// Empty buckets for one split task (call once per task run).
+    pub(crate) fn buckets<T: Spill>(&self) -> Buckets<T> {
+        Buckets::new(self.m, self.budget, self.space.clone())
+    }
+}
+
+/// The gather stage: one task per output partition `j` in `0..m`, running
+/// `finish(items, j)` over bucket `j` of every split result, in input order.
+/// The layer name is `<op>-<n>`.
+pub(crate) fn gather<T, U, F>(
+    op: &str,
+    splits: &[Delayed<ShuffleOut<T>>],
+    m: usize,
+    finish: F,
+) -> Vec<Delayed<U>>
+where
+    T: Spill + Send + Sync + 'static,
+    U: Send + Sync + 'static,
+    F: Fn(Gather<T>, usize) -> Result<U, TaskError> + Send + Sync + 'static,
+{
     let finish = Arc::new(finish);
     let gather_layer = crate::array::layer_name(op);
     (0..m)
@@ -370,7 +418,8 @@ impl<T: Spill> Buckets<T> {
         Ok(())
     }
 
-    fn finish(self) -> ShuffleOut<T> {
+    /// The task's result: the buckets, for the gather tasks to take.
+    pub(crate) fn finish(self) -> ShuffleOut<T> {
         let buckets = self
             .mem
             .into_iter()

@@ -1,0 +1,7 @@
+//! Reading and writing frames: CSV and Parquet.
+
+mod csv;
+mod parquet;
+
+pub use self::csv::*;
+pub use self::parquet::*;
