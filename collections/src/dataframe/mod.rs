@@ -36,14 +36,20 @@
 //! assert_eq!(doubled.column(2).as_ref(), &Float64Array::from(vec![4.0, 6.0, 8.0]));
 //! ```
 
+mod accumulate;
 mod aggregate;
+mod apply;
 mod columns;
+mod dedup;
 mod display;
 mod error;
 mod expr;
 mod groupby;
+mod grouper;
+mod hash_aggregate;
 mod io;
 mod join;
+mod quantile;
 mod scalar;
 mod shuffle;
 mod sort;
