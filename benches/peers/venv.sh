@@ -1,6 +1,7 @@
 # Sourced by the run_*.sh scripts: the peers' own virtualenv.
 #
 #   peers_venv "import dask.bag" "dask[bag]"
+#   peers_venv "import dask.dataframe, pandas, polars, pyarrow" "dask[dataframe]" pandas polars pyarrow
 #
 # creates benches/peers/.venv when missing and pip-installs the packages
 # (the 2024 Dask line first, the newest as a fallback) when the Python

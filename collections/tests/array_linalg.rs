@@ -132,7 +132,7 @@ fn check_svd(a: &Array2<f64>, rows: Vec<usize>) {
 
 fn regular(m: usize, chunk: usize) -> Vec<usize> {
     let mut v = vec![chunk; m / chunk];
-    if m % chunk != 0 {
+    if !m.is_multiple_of(chunk) {
         v.push(m % chunk);
     }
     v

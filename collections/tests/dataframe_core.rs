@@ -6,7 +6,9 @@ use std::sync::{Arc, OnceLock};
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int32Type, Int64Type};
-use arrow_array::{Array, ArrayRef, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray};
+use arrow_array::{
+    Array, ArrayRef, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
+};
 use arrow_schema::DataType;
 use dagwood_collections::dataframe::{col, lit, DataFrame, DataFrameError};
 use dagwood_runtime::Scheduler;
@@ -50,13 +52,22 @@ fn table() -> impl Strategy<Value = (Vec<Row>, Vec<usize>)> {
 
 fn batch(rows: &[Row]) -> RecordBatch {
     RecordBatch::try_from_iter([
-        ("a", Arc::new(rows.iter().map(|r| r.a).collect::<Int64Array>()) as ArrayRef),
-        ("b", Arc::new(rows.iter().map(|r| r.b).collect::<Float64Array>()) as ArrayRef),
+        (
+            "a",
+            Arc::new(rows.iter().map(|r| r.a).collect::<Int64Array>()) as ArrayRef,
+        ),
+        (
+            "b",
+            Arc::new(rows.iter().map(|r| r.b).collect::<Float64Array>()) as ArrayRef,
+        ),
         (
             "s",
             Arc::new(rows.iter().map(|r| r.s.as_deref()).collect::<StringArray>()) as ArrayRef,
         ),
-        ("i", Arc::new(rows.iter().map(|r| Some(r.i)).collect::<Int32Array>()) as ArrayRef),
+        (
+            "i",
+            Arc::new(rows.iter().map(|r| Some(r.i)).collect::<Int32Array>()) as ArrayRef,
+        ),
     ])
     .expect("a valid batch")
 }
@@ -74,10 +85,19 @@ fn frame(rows: &[Row], cuts: &[usize]) -> DataFrame {
 }
 
 fn rows_of(b: &RecordBatch) -> Vec<Row> {
-    let a = b.column_by_name("a").expect("a").as_primitive::<Int64Type>();
-    let f = b.column_by_name("b").expect("b").as_primitive::<Float64Type>();
+    let a = b
+        .column_by_name("a")
+        .expect("a")
+        .as_primitive::<Int64Type>();
+    let f = b
+        .column_by_name("b")
+        .expect("b")
+        .as_primitive::<Float64Type>();
     let s = b.column_by_name("s").expect("s").as_string::<i32>();
-    let i = b.column_by_name("i").expect("i").as_primitive::<Int32Type>();
+    let i = b
+        .column_by_name("i")
+        .expect("i")
+        .as_primitive::<Int32Type>();
     (0..b.num_rows())
         .map(|k| Row {
             a: a.is_valid(k).then(|| a.value(k)),
@@ -90,7 +110,9 @@ fn rows_of(b: &RecordBatch) -> Vec<Row> {
 
 fn f64s(a: &dyn Array) -> Vec<Option<f64>> {
     let a = a.as_primitive::<Float64Type>();
-    (0..a.len()).map(|k| a.is_valid(k).then(|| a.value(k))).collect()
+    (0..a.len())
+        .map(|k| a.is_valid(k).then(|| a.value(k)))
+        .collect()
 }
 
 proptest! {
@@ -236,7 +258,12 @@ fn errors_name_columns_and_expressions() {
 fn a_failing_cast_is_an_error_naming_the_task() {
     let rows: Vec<Row> = ["1", "2", "three"]
         .iter()
-        .map(|s| Row { a: None, b: None, s: Some((*s).into()), i: 1 })
+        .map(|s| Row {
+            a: None,
+            b: None,
+            s: Some((*s).into()),
+            i: 1,
+        })
         .collect();
     let df = frame(&rows, &[1])
         .with_column("n", col("s").cast(DataType::Int64))
@@ -250,7 +277,14 @@ fn a_failing_cast_is_an_error_naming_the_task() {
 
 #[test]
 fn map_partitions_checks_the_schema() {
-    let rows: Vec<Row> = (0..10).map(|k| Row { a: Some(k), b: None, s: None, i: 1 }).collect();
+    let rows: Vec<Row> = (0..10)
+        .map(|k| Row {
+            a: Some(k),
+            b: None,
+            s: None,
+            i: 1,
+        })
+        .collect();
     let df = frame(&rows, &[3, 3, 7]);
     let schema = df.schema().clone();
     let reversed = df.map_partitions(
@@ -260,7 +294,10 @@ fn map_partitions_checks_the_schema() {
         },
         schema,
     );
-    let got: Vec<i64> = rows_of(&reversed.compute().unwrap()).iter().map(|r| r.a.unwrap()).collect();
+    let got: Vec<i64> = rows_of(&reversed.compute().unwrap())
+        .iter()
+        .map(|r| r.a.unwrap())
+        .collect();
     assert_eq!(got, vec![2, 1, 0, 6, 5, 4, 3, 9, 8, 7]);
 
     let wrong = df.map_partitions(|b: RecordBatch| Ok(b.project(&[0])?), df.schema().clone());
@@ -272,6 +309,8 @@ fn map_partitions_checks_the_schema() {
 fn from_batches_refuses_mixed_schemas() {
     let a = batch(&[]);
     let b = a.project(&[1, 0]).unwrap();
-    let e = DataFrame::from_batches(vec![a, b], None).unwrap_err().to_string();
+    let e = DataFrame::from_batches(vec![a, b], None)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("batch 1"), "{e}");
 }

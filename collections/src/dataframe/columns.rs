@@ -43,7 +43,10 @@ impl DataFrame {
     /// The columns as a list of `col(name)` projections, for operations that
     /// change some of them.
     fn identity(&self) -> Vec<(String, Expr)> {
-        self.columns().into_iter().map(|n| (n.clone(), col(n))).collect()
+        self.columns()
+            .into_iter()
+            .map(|n| (n.clone(), col(n)))
+            .collect()
     }
 
     fn require(&self, name: &str) -> Result<()> {
@@ -152,7 +155,10 @@ impl DataFrame {
         for (old, new) in pairs {
             let old = old.as_ref();
             self.require(old)?;
-            if let Some(slot) = out.iter_mut().find(|(n, e)| e.as_column() == Some(old) && n == old) {
+            if let Some(slot) = out
+                .iter_mut()
+                .find(|(n, e)| e.as_column() == Some(old) && n == old)
+            {
                 slot.0 = new.into();
             }
         }
@@ -193,7 +199,9 @@ impl DataFrame {
             Scalar::Null => false,
             Scalar::Boolean(_) => *t == DataType::Boolean,
             Scalar::Int64(_) | Scalar::UInt64(_) | Scalar::Float64(_) => t.is_numeric(),
-            Scalar::Utf8(_) => matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View),
+            Scalar::Utf8(_) => {
+                matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+            }
         };
         let columns: Vec<(String, Scalar)> = self
             .schema
@@ -303,8 +311,12 @@ impl DataFrame {
         let output = schema.clone();
         let parts = self.consume("map-partitions", move |i, stream| {
             let out = f(stream.collect(&input)?).map_err(TaskError::Failed)?;
-            check_same_schema(&output, out.schema_ref(), &format!("map_partitions result of partition {i}"))
-                .map_err(TaskError::failed)?;
+            check_same_schema(
+                &output,
+                out.schema_ref(),
+                &format!("map_partitions result of partition {i}"),
+            )
+            .map_err(TaskError::failed)?;
             Ok(out)
         });
         DataFrame::from_tasks(parts, schema)

@@ -38,13 +38,21 @@ pub struct Expr(Arc<Node>);
 enum Node {
     Column(String),
     Literal(Scalar),
-    Binary { op: BinaryOp, left: Expr, right: Expr },
+    Binary {
+        op: BinaryOp,
+        left: Expr,
+        right: Expr,
+    },
     Negate(Expr),
     Not(Expr),
     IsNull(Expr),
     IsNotNull(Expr),
     Cast(Expr, DataType),
-    Text { op: TextOp, expr: Expr, pattern: String },
+    Text {
+        op: TextOp,
+        expr: Expr,
+        pattern: String,
+    },
     FillNull(Expr, Expr),
 }
 
@@ -263,7 +271,10 @@ impl Expr {
     }
 
     /// The expression's values over `batch`, one per row.
-    pub(crate) fn evaluate(&self, batch: &RecordBatch) -> std::result::Result<ArrayRef, ArrowError> {
+    pub(crate) fn evaluate(
+        &self,
+        batch: &RecordBatch,
+    ) -> std::result::Result<ArrayRef, ArrowError> {
         match self.eval(batch)? {
             Value::Array(a) => Ok(a),
             Value::Scalar(s) => broadcast(&s, batch.num_rows()),
@@ -277,9 +288,7 @@ impl Expr {
                 Value::Array(batch.column(i).clone())
             }
             Node::Literal(s) => Value::Scalar(s.to_array(1)),
-            Node::Binary { op, left, right } => {
-                binary(*op, left.eval(batch)?, right.eval(batch)?)?
-            }
+            Node::Binary { op, left, right } => binary(*op, left.eval(batch)?, right.eval(batch)?)?,
             Node::Negate(e) => e.eval(batch)?.map(|a| arrow_arith::numeric::neg(a))?,
             Node::Not(e) => e.eval(batch)?.map(|a| {
                 let b = as_boolean(a, "!")?;
@@ -300,9 +309,10 @@ impl Expr {
             })?,
             Node::Text { op, expr, pattern } => {
                 let v = expr.eval(batch)?;
-                let pattern = arrow_array::Scalar::new(
-                    Arc::new(arrow_array::StringArray::from(vec![pattern.as_str()])) as ArrayRef,
-                );
+                let pattern =
+                    arrow_array::Scalar::new(Arc::new(arrow_array::StringArray::from(vec![
+                        pattern.as_str()
+                    ])) as ArrayRef);
                 v.map(|a| {
                     let a = to_utf8(a)?;
                     let out = match op {
@@ -402,16 +412,15 @@ fn broadcast(scalar: &ArrayRef, len: usize) -> std::result::Result<ArrayRef, Arr
 
 fn as_boolean<'a>(a: &'a dyn Array, op: &str) -> std::result::Result<&'a BooleanArray, ArrowError> {
     a.as_any().downcast_ref::<BooleanArray>().ok_or_else(|| {
-        ArrowError::InvalidArgumentError(format!(
-            "{op} needs booleans, not {}",
-            a.data_type()
-        ))
+        ArrowError::InvalidArgumentError(format!("{op} needs booleans, not {}", a.data_type()))
     })
 }
 
 fn to_utf8(a: &dyn Array) -> std::result::Result<ArrayRef, ArrowError> {
     match a.data_type() {
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Ok(arrow_array::make_array(a.to_data())),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+            Ok(arrow_array::make_array(a.to_data()))
+        }
         DataType::Null => arrow_cast::cast(a, &DataType::Utf8),
         other => Err(ArrowError::InvalidArgumentError(format!(
             "string matching needs strings, not {other}"
@@ -483,7 +492,10 @@ fn binary(op: BinaryOp, l: Value, r: Value) -> std::result::Result<Value, ArrowE
             // The boolean kernels want equal lengths: spread a scalar side.
             let len = l.array().len().max(r.array().len());
             let (la, ra) = (spread(&l, len)?, spread(&r, len)?);
-            let (lb, rb) = (as_boolean(la.as_ref(), op.symbol())?, as_boolean(ra.as_ref(), op.symbol())?);
+            let (lb, rb) = (
+                as_boolean(la.as_ref(), op.symbol())?,
+                as_boolean(ra.as_ref(), op.symbol())?,
+            );
             Arc::new(if op == BinaryOp::And {
                 arrow_arith::boolean::and_kleene(lb, rb)?
             } else {

@@ -465,7 +465,8 @@ impl KeyStore for RowKeys {
             .collect::<Result<Vec<_>, _>>()?;
         let rows = self.converter.convert_columns(&columns)?;
         let key = |row: usize| rows.row(row).data();
-        self.arena.intern_all(table, rows.num_rows(), key, hashes, out)
+        self.arena
+            .intern_all(table, rows.num_rows(), key, hashes, out)
     }
 
     fn emit(&self) -> Result<Vec<ArrayRef>, ArrowError> {

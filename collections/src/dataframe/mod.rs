@@ -59,8 +59,7 @@ use std::sync::Arc;
 use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use dagwood_runtime::{
-    compute_all_with, delayed, Args, ArgSlot, Delayed, Key, Plan, Scheduler, TaskBuilder,
-    TaskError,
+    compute_all_with, delayed, ArgSlot, Args, Delayed, Key, Plan, Scheduler, TaskBuilder, TaskError,
 };
 
 /// The Arrow crates at the boundary of the API, re-exported so that users
@@ -93,8 +92,7 @@ pub(crate) enum Flow {
 }
 
 /// Where a partition's batches go, in order.
-pub(crate) type BatchSink<'a> =
-    dyn FnMut(RecordBatch) -> std::result::Result<Flow, TaskError> + 'a;
+pub(crate) type BatchSink<'a> = dyn FnMut(RecordBatch) -> std::result::Result<Flow, TaskError> + 'a;
 
 /// A source that reads partitions itself and can leave columns out: CSV
 /// blocks, Parquet row groups.
@@ -396,7 +394,11 @@ impl DataFrame {
 
     /// The column names.
     pub fn columns(&self) -> Vec<String> {
-        self.schema.fields().iter().map(|f| f.name().clone()).collect()
+        self.schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect()
     }
 
     /// How many partitions the frame has.
@@ -506,7 +508,15 @@ impl DataFrame {
                 let mut b = TaskBuilder::new("dataframe-partition").key(part_key(&layer, i));
                 let runner = self.runner(i, &mut b);
                 let f = f.clone();
-                b.build(move |args| f(i, PartitionStream { runner: &runner, args }))
+                b.build(move |args| {
+                    f(
+                        i,
+                        PartitionStream {
+                            runner: &runner,
+                            args,
+                        },
+                    )
+                })
             })
             .collect()
     }
@@ -575,7 +585,8 @@ impl DataFrame {
                 break;
             }
             let missing = n - have;
-            let mut b = TaskBuilder::new("head").key(part_key(&crate::array::layer_name("head"), i));
+            let mut b =
+                TaskBuilder::new("head").key(part_key(&crate::array::layer_name("head"), i));
             let runner = self.runner(i, &mut b);
             let schema = self.schema.clone();
             let part: Delayed<RecordBatch> = b.build(move |args| {
@@ -585,7 +596,11 @@ impl DataFrame {
                     let take = batch.num_rows().min(missing - rows);
                     rows += take;
                     got.push(batch.slice(0, take));
-                    Ok(if rows >= missing { Flow::Stop } else { Flow::Continue })
+                    Ok(if rows >= missing {
+                        Flow::Stop
+                    } else {
+                        Flow::Continue
+                    })
                 })?;
                 concat(&schema, &got).map_err(TaskError::failed)
             });
@@ -664,7 +679,11 @@ pub(crate) fn check_same_schema(expected: &Schema, got: &Schema, what: &str) -> 
     } else {
         Err(DataFrameError::SchemaMismatch {
             what: what.to_owned(),
-            message: format!("expected ({}), found ({})", describe(expected), describe(got)),
+            message: format!(
+                "expected ({}), found ({})",
+                describe(expected),
+                describe(got)
+            ),
         })
     }
 }
@@ -672,7 +691,9 @@ pub(crate) fn check_same_schema(expected: &Schema, got: &Schema, what: &str) -> 
 /// Cuts a batch into `n` (at least 1) slices of near-equal row counts.
 pub(crate) fn split_rows(batch: &RecordBatch, n: usize) -> Result<Vec<RecordBatch>> {
     if n == 0 {
-        return Err(DataFrameError::Invalid("npartitions must be at least 1".into()));
+        return Err(DataFrameError::Invalid(
+            "npartitions must be at least 1".into(),
+        ));
     }
     let rows = batch.num_rows();
     Ok((0..n)
@@ -716,7 +737,9 @@ mod tests {
             sink: &mut BatchSink<'_>,
         ) -> std::result::Result<(), TaskError> {
             self.asked.lock().unwrap().push(projection.to_vec());
-            let b = self.parts[part].project(projection).map_err(TaskError::failed)?;
+            let b = self.parts[part]
+                .project(projection)
+                .map_err(TaskError::failed)?;
             // Two batches per partition, so a stop after the first shows.
             let half = b.num_rows() / 2;
             if sink(b.slice(0, half))? == Flow::Stop {
@@ -727,8 +750,16 @@ mod tests {
     }
 
     fn scan() -> Arc<MemScan> {
-        let column = |k: i64| Arc::new(Int64Array::from_iter_values((0..10).map(move |v| v * k))) as ArrayRef;
-        let batch = RecordBatch::try_from_iter([("a", column(1)), ("b", column(10)), ("c", column(100)), ("d", column(1000))]).unwrap();
+        let column = |k: i64| {
+            Arc::new(Int64Array::from_iter_values((0..10).map(move |v| v * k))) as ArrayRef
+        };
+        let batch = RecordBatch::try_from_iter([
+            ("a", column(1)),
+            ("b", column(10)),
+            ("c", column(100)),
+            ("d", column(1000)),
+        ])
+        .unwrap();
         Arc::new(MemScan {
             schema: batch.schema(),
             parts: vec![batch.clone(), batch],
@@ -750,7 +781,10 @@ mod tests {
         // c + a for b in 30..=90, twice.
         let want: Vec<i64> = (3..10).map(|v| 101 * v).collect();
         let want = [want.clone(), want].concat();
-        assert_eq!(out.column(0).as_ref(), &Int64Array::from(want) as &dyn Array);
+        assert_eq!(
+            out.column(0).as_ref(),
+            &Int64Array::from(want) as &dyn Array
+        );
         assert!(s.asked.lock().unwrap().iter().all(|p| p == &[0, 1, 2]));
 
         s.asked.lock().unwrap().clear();
@@ -773,6 +807,9 @@ mod tests {
         // One partition asked, and it stopped after its first batch.
         assert_eq!(s.asked.lock().unwrap().len(), 1);
         let h = df.head(12).unwrap();
-        assert_eq!(h.column(0).as_ref(), &Int64Array::from(vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]) as &dyn Array);
+        assert_eq!(
+            h.column(0).as_ref(),
+            &Int64Array::from(vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]) as &dyn Array
+        );
     }
 }

@@ -25,6 +25,7 @@ use flate2::read::MultiGzDecoder;
 use super::super::error::{DataFrameError, Result};
 use super::super::expr::unknown_column;
 use super::super::{BatchSink, DataFrame, Flow, Scan, Source};
+use super::unquoted::{self, Outcome, ReadError, Unquoted};
 use crate::files::{self, is_gz, line_number_at, GlobError, IO_BUFFER};
 
 /// The block size plain files are cut into by default: 64 MiB, Dask's.
@@ -693,16 +694,37 @@ impl Scan for CsvScan {
             Some(bound) => (bound - start).clamp(1, self.batch_size as u64) as usize,
             None => self.batch_size,
         };
+        // Byte offsets in the file (decompressed for `.gz`) of the next byte
+        // the decoder has not taken, and of the current batch's first row:
+        // enough to find a bad row again when decoding fails.
+        let mut pos = start;
+        if projection
+            .iter()
+            .all(|&i| unquoted::supported(self.schema.field(i).data_type()))
+        {
+            let is_null = |text: &str| self.dialect.is_null(text);
+            let fast = Unquoted {
+                schema: &self.schema,
+                projection,
+                delimiter: self.dialect.delimiter,
+                quote: self.dialect.quote,
+                is_null: &is_null,
+                batch_size,
+            };
+            let emit = |batch| sink(batch).map(|flow| flow == Flow::Continue);
+            match fast.read(&mut input, &mut pos, emit) {
+                Ok(Outcome::Done) => return Ok(()),
+                Ok(Outcome::Rest(rest)) => input = Box::new(io::Cursor::new(rest).chain(input)),
+                Err(ReadError::Io(e)) => return Err(TaskError::failed(read_error(file, e))),
+                Err(ReadError::Emit(e)) => return Err(e),
+            }
+        }
         let mut decoder = ReaderBuilder::new(self.schema.clone())
             .with_format(self.format.clone())
             .with_batch_size(batch_size)
             .with_projection(projection.to_vec())
             .build_decoder();
-        // Byte offsets in the file (decompressed for `.gz`) of the next byte
-        // the decoder has not taken, and of the current batch's first row:
-        // enough to find a bad row again when decoding fails.
-        let mut pos = start;
-        let mut batch_start = start;
+        let mut batch_start = pos;
         loop {
             loop {
                 let buf = input

@@ -2,6 +2,7 @@
 
 mod csv;
 mod parquet;
+mod unquoted;
 
 pub use self::csv::*;
 pub use self::parquet::*;
