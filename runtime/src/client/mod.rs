@@ -139,12 +139,14 @@ impl Drop for Inner {
         self.pool.shut_down(self.on_drop);
         let me = std::thread::current().id();
         let workers = std::mem::take(&mut *state::lock(&self.workers));
+        // Dropped by one of its own tasks: that worker cannot join itself,
+        // and the others wait for its task to end. They all stop on their
+        // own once the queue is empty; detach them.
+        if workers.iter().any(|w| w.thread().id() == me) {
+            return;
+        }
         for w in workers {
-            // A task that dropped the last client handle runs on a worker:
-            // that worker cannot join itself; it ends when its task returns.
-            if w.thread().id() != me {
-                let _ = w.join();
-            }
+            let _ = w.join();
         }
     }
 }
