@@ -121,16 +121,31 @@ pub enum Error {
         /// Its exit status and error output.
         message: String,
     },
+    /// The task of a client [`Future`](crate::client::Future) was cancelled
+    /// (or one of its inputs was), or the client shut down before it ran.
+    #[error("task {key} was cancelled")]
+    Cancelled {
+        /// The key of the future's task.
+        key: Key,
+    },
+    /// Waiting for client futures took longer than allowed.
+    #[error("timed out after {waited:?} with {pending} futures still pending")]
+    Timeout {
+        /// How long was waited.
+        waited: std::time::Duration,
+        /// Futures not done when the time ran out.
+        pending: usize,
+    },
     /// A broken invariant inside dagwood: please report it.
     #[error("internal error (a dagwood bug): {0}")]
     Internal(String),
 }
 
 impl Error {
-    /// The key of the failed task, if this error came from one.
+    /// The key of the failed (or cancelled) task, if this error came from one.
     pub fn key(&self) -> Option<&Key> {
         match self {
-            Error::Task { key, .. } => Some(key),
+            Error::Task { key, .. } | Error::Cancelled { key } => Some(key),
             _ => None,
         }
     }

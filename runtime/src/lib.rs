@@ -13,6 +13,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod client;
 mod compute;
 pub mod diagnostics;
 mod dot;
@@ -25,6 +26,7 @@ mod plan;
 mod scheduler;
 mod static_graph;
 
+pub use client::Client;
 pub use compute::{compute_all, compute_all_with, Computable, Outputs, Results};
 pub use error::{BoxError, Error, Result, TaskError};
 pub use graph::args::Args;

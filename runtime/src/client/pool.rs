@@ -1,0 +1,141 @@
+//! The client's worker threads and their ready queue.
+//!
+//! One FIFO queue behind a mutex, held only to push or pop. A worker that
+//! finishes a task runs the first dependent it made ready itself (no trip
+//! through the queue for chains) and queues the rest.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+
+use super::state::{lock, Task};
+use super::OnDrop;
+use crate::Error;
+
+const RUNNING: u8 = 0;
+const DRAINING: u8 = 1;
+const CANCELLING: u8 = 2;
+
+struct Queue {
+    tasks: VecDeque<Arc<Task>>,
+    /// Workers asleep on the condition variable.
+    sleeping: usize,
+    /// Workers running a task (which may make more tasks ready).
+    active: usize,
+}
+
+pub(crate) struct Pool {
+    queue: Mutex<Queue>,
+    cond: Condvar,
+    mode: AtomicU8,
+}
+
+impl Pool {
+    pub(crate) fn new() -> Pool {
+        Pool {
+            queue: Mutex::new(Queue {
+                tasks: VecDeque::new(),
+                sleeping: 0,
+                active: 0,
+            }),
+            cond: Condvar::new(),
+            mode: AtomicU8::new(RUNNING),
+        }
+    }
+
+    pub(crate) fn push(&self, task: Arc<Task>) {
+        let mut q = lock(&self.queue);
+        q.tasks.push_back(task);
+        if q.sleeping > 0 {
+            self.cond.notify_one();
+        }
+    }
+
+    pub(crate) fn push_many(&self, tasks: impl IntoIterator<Item = Arc<Task>>) {
+        let mut q = lock(&self.queue);
+        let before = q.tasks.len();
+        q.tasks.extend(tasks);
+        let added = q.tasks.len() - before;
+        if added == 1 && q.sleeping > 0 {
+            self.cond.notify_one();
+        } else if added > 1 && q.sleeping > 0 {
+            self.cond.notify_all();
+        }
+    }
+
+    /// Starts `n` worker threads on this pool.
+    pub(crate) fn spawn(self: &Arc<Pool>, n: usize) -> Result<Vec<JoinHandle<()>>, Error> {
+        let mut handles = Vec::with_capacity(n);
+        for i in 0..n {
+            let pool = self.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("dagwood-client-{i}"))
+                .spawn(move || pool.work());
+            match spawned {
+                Ok(h) => handles.push(h),
+                Err(e) => {
+                    // Do not leave the ones already started behind.
+                    self.shut_down(OnDrop::Cancel);
+                    for h in handles {
+                        let _ = h.join();
+                    }
+                    return Err(Error::ThreadPool {
+                        threads: n,
+                        message: e.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(handles)
+    }
+
+    /// Tells the workers to stop once the queue is empty (`Wait`), or to
+    /// cancel what is queued instead of running it (`Cancel`).
+    pub(crate) fn shut_down(&self, how: OnDrop) {
+        let mode = match how {
+            OnDrop::Wait => DRAINING,
+            OnDrop::Cancel => CANCELLING,
+        };
+        self.mode.store(mode, Ordering::Release);
+        let _q = lock(&self.queue);
+        self.cond.notify_all();
+    }
+
+    fn work(&self) {
+        let mut q = lock(&self.queue);
+        loop {
+            let Some(task) = q.tasks.pop_front() else {
+                if self.mode.load(Ordering::Acquire) != RUNNING && q.active == 0 {
+                    // Nothing queued and nothing running that could queue more.
+                    self.cond.notify_all();
+                    return;
+                }
+                q.sleeping += 1;
+                q = match self.cond.wait(q) {
+                    Ok(g) => g,
+                    Err(poisoned) => poisoned.into_inner(),
+                };
+                q.sleeping -= 1;
+                continue;
+            };
+            q.active += 1;
+            drop(q);
+            let mut next = Some(task);
+            while let Some(task) = next.take() {
+                if self.mode.load(Ordering::Acquire) == CANCELLING {
+                    task.cancel();
+                    continue;
+                }
+                let mut ready = task.run();
+                // Depth first: the first dependent made ready runs here.
+                next = ready.pop();
+                if !ready.is_empty() {
+                    self.push_many(ready);
+                }
+            }
+            q = lock(&self.queue);
+            q.active -= 1;
+        }
+    }
+}
