@@ -98,15 +98,23 @@ pub(crate) trait Accumulator: Send {
     ) -> Result<(), ArrowError>;
     /// Adds the states of another accumulator: columns as its
     /// [`state`](Self::state) gave them, with the group of each row.
+    ///
+    /// By default the state is the answer itself (min, max: an extreme of
+    /// extremes is the extreme), so merging is adding it as values.
     fn merge(
         &mut self,
         states: &[ArrayRef],
         groups: &[u32],
         ngroups: usize,
-    ) -> Result<(), ArrowError>;
+    ) -> Result<(), ArrowError> {
+        self.update(Some(&states[0]), groups, ngroups)
+    }
     /// The state columns, one row per group (`ngroups` of them, groups
     /// that saw no row in their empty state). Leaves the accumulator empty.
-    fn state(&mut self, ngroups: usize) -> Result<Vec<ArrayRef>, ArrowError>;
+    /// By default the one column of answers.
+    fn state(&mut self, ngroups: usize) -> Result<Vec<ArrayRef>, ArrowError> {
+        Ok(vec![self.finish(ngroups)?])
+    }
     /// The answers, one row per group. Leaves the accumulator empty.
     fn finish(&mut self, ngroups: usize) -> Result<ArrayRef, ArrowError>;
 }
@@ -384,19 +392,6 @@ impl<T: ArrowPrimitiveType> Accumulator for SumAcc<T> {
         let sums = &mut self.sums;
         for_each_valid(values, groups, |g, v| sums[g] = sums[g].add_wrapping(v));
         Ok(())
-    }
-
-    fn merge(
-        &mut self,
-        states: &[ArrayRef],
-        groups: &[u32],
-        ngroups: usize,
-    ) -> Result<(), ArrowError> {
-        self.update(Some(&states[0]), groups, ngroups)
-    }
-
-    fn state(&mut self, ngroups: usize) -> Result<Vec<ArrayRef>, ArrowError> {
-        Ok(vec![self.finish(ngroups)?])
     }
 
     fn finish(&mut self, ngroups: usize) -> Result<ArrayRef, ArrowError> {
@@ -699,20 +694,6 @@ impl<T: ArrowPrimitiveType, const MAX: bool> Accumulator for ExtremeAcc<T, MAX> 
         Ok(())
     }
 
-    fn merge(
-        &mut self,
-        states: &[ArrayRef],
-        groups: &[u32],
-        ngroups: usize,
-    ) -> Result<(), ArrowError> {
-        // A state is an extreme per group, null for none: more values.
-        self.update(Some(&states[0]), groups, ngroups)
-    }
-
-    fn state(&mut self, ngroups: usize) -> Result<Vec<ArrayRef>, ArrowError> {
-        Ok(vec![self.finish(ngroups)?])
-    }
-
     fn finish(&mut self, ngroups: usize) -> Result<ArrayRef, ArrowError> {
         self.resize(ngroups);
         let values = ScalarBuffer::from(std::mem::take(&mut self.values));
@@ -790,19 +771,6 @@ impl<const MAX: bool> Accumulator for StringExtremeAcc<MAX> {
         }
     }
 
-    fn merge(
-        &mut self,
-        states: &[ArrayRef],
-        groups: &[u32],
-        ngroups: usize,
-    ) -> Result<(), ArrowError> {
-        self.update(Some(&states[0]), groups, ngroups)
-    }
-
-    fn state(&mut self, ngroups: usize) -> Result<Vec<ArrayRef>, ArrowError> {
-        Ok(vec![self.finish(ngroups)?])
-    }
-
     fn finish(&mut self, ngroups: usize) -> Result<ArrayRef, ArrowError> {
         self.values.resize(ngroups, None);
         let values = std::mem::take(&mut self.values);
@@ -858,19 +826,6 @@ impl<const MAX: bool> Accumulator for BoolExtremeAcc<MAX> {
             }
         }
         Ok(())
-    }
-
-    fn merge(
-        &mut self,
-        states: &[ArrayRef],
-        groups: &[u32],
-        ngroups: usize,
-    ) -> Result<(), ArrowError> {
-        self.update(Some(&states[0]), groups, ngroups)
-    }
-
-    fn state(&mut self, ngroups: usize) -> Result<Vec<ArrayRef>, ArrowError> {
-        Ok(vec![self.finish(ngroups)?])
     }
 
     fn finish(&mut self, ngroups: usize) -> Result<ArrayRef, ArrowError> {
