@@ -4,6 +4,8 @@
 //! results must not depend on the partitioning. Then types, NaN, the
 //! approximate percentiles' bound, task keys, and the error cases.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -74,17 +76,8 @@ fn batch(rows: &[Row]) -> RecordBatch {
     .expect("a valid batch")
 }
 
-/// The rows cut into partitions at `cuts`.
 fn frame(rows: &[Row], cuts: &[usize]) -> DataFrame {
-    let whole = batch(rows);
-    let mut bounds = vec![0];
-    bounds.extend_from_slice(cuts);
-    bounds.push(rows.len());
-    let parts = bounds
-        .windows(2)
-        .map(|w| whole.slice(w[0], w[1] - w[0]))
-        .collect();
-    DataFrame::from_batches(parts, Some(whole.schema())).expect("same schemas")
+    common::cut_at(&batch(rows), cuts)
 }
 
 /// Direct statistics of some values.

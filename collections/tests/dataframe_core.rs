@@ -2,6 +2,8 @@
 //! on the rows, over random data with nulls and random partitionings
 //! (including empty partitions), on both schedulers; and the error cases.
 
+mod common;
+
 use std::sync::{Arc, OnceLock};
 
 use arrow_array::cast::AsArray;
@@ -73,15 +75,7 @@ fn batch(rows: &[Row]) -> RecordBatch {
 }
 
 fn frame(rows: &[Row], cuts: &[usize]) -> DataFrame {
-    let whole = batch(rows);
-    let mut bounds = vec![0];
-    bounds.extend_from_slice(cuts);
-    bounds.push(rows.len());
-    let parts = bounds
-        .windows(2)
-        .map(|w| whole.slice(w[0], w[1] - w[0]))
-        .collect();
-    DataFrame::from_batches(parts, Some(whole.schema())).expect("same schemas")
+    common::cut_at(&batch(rows), cuts)
 }
 
 fn rows_of(b: &RecordBatch) -> Vec<Row> {

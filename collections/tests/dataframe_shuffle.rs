@@ -5,6 +5,8 @@
 //! included), both schedulers, broadcast and shuffle joins; spilling under a
 //! small memory budget; errors at build time and from failing tasks.
 
+mod common;
+
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -66,20 +68,8 @@ fn entries_in(p: &Path) -> usize {
     std::fs::read_dir(p).map_or(0, |rd| rd.count())
 }
 
-/// `batch` cut at `cuts` (fractions of its length, in any order; equal
-/// cuts make empty partitions) into a frame of `cuts.len() + 1` partitions.
 fn partitioned(batch: &RecordBatch, cuts: &[f64]) -> DataFrame {
-    let n = batch.num_rows();
-    let mut points: Vec<usize> = cuts.iter().map(|f| (f * n as f64) as usize).collect();
-    points.sort_unstable();
-    let mut parts = Vec::new();
-    let mut start = 0;
-    for p in points.into_iter().chain([n]) {
-        let p = p.min(n).max(start);
-        parts.push(batch.slice(start, p - start));
-        start = p;
-    }
-    DataFrame::from_batches(parts, Some(batch.schema())).expect("same schema")
+    common::cut_at_fractions(batch, cuts)
 }
 
 type Row = Vec<Option<String>>;
