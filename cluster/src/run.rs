@@ -230,11 +230,19 @@ impl Cluster {
                 comm_guard_release();
                 Ok(outputs)
             }
-            Some(e) => {
+            Some(e @ (ClusterError::PeerLost { .. } | ClusterError::Timely { .. })) => {
                 // After a broken connection timely's threads may never finish:
                 // do not wait for them (they end with the process).
                 std::mem::forget(guards);
                 comm_guard_forget();
+                Err(e)
+            }
+            Some(e) => {
+                // A task failed, and every worker has stopped in good order:
+                // shut the connections down cleanly, so that no peer takes
+                // this process's exit for a lost connection.
+                drop(guards);
+                comm_guard_release();
                 Err(e)
             }
         }

@@ -110,6 +110,13 @@ fn child(mode: &str) -> Result<Option<String>, Box<dyn std::error::Error>> {
         "normal" => cluster
             .compute(&normal_moments(48, 20_000))?
             .map(|m| describe(&m)),
+        "twice" => {
+            // Two computations in a row, each with its own start-up.
+            let a = cluster.compute(&tree_sum(500))?;
+            let b = cluster.compute(&(tree_sum(700), normal_moments(8, 1000)))?;
+            a.zip(b)
+                .map(|(a, (b, m))| format!("{a} {b} {}", describe(&m)))
+        }
         "skew" => {
             let n = if me == 1 { 3001 } else { 3000 };
             cluster.compute(&tree_sum(n))?.map(|v| v.to_string())
@@ -295,6 +302,36 @@ fn normal_reduction_is_bit_identical_on_2_and_3_processes() {
             "{stdout}"
         );
     }
+}
+
+#[test]
+fn two_computations_in_a_row_and_a_host_file() {
+    let want = format!(
+        "{} {} {}",
+        tree_sum(500).compute_with(&Scheduler::Sync).unwrap(),
+        tree_sum(700).compute_with(&Scheduler::Sync).unwrap(),
+        describe(
+            &normal_moments(8, 1000)
+                .compute_with(&Scheduler::Sync)
+                .unwrap()
+        )
+    );
+    let dir = std::env::temp_dir().join(format!("dagwood-launch-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let hosts = dir.join("hosts.txt");
+    std::fs::write(
+        &hosts,
+        "# two local processes\n127.0.0.1:23195\n\nlocalhost:23197\n",
+    )
+    .unwrap();
+    let (out, stdout, stderr) = launch("twice", 2, 1, 23190, &["--hosts", hosts.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(
+        result_line(&stdout).as_deref(),
+        Some(want.as_str()),
+        "{stdout}"
+    );
 }
 
 #[test]
