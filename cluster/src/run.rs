@@ -130,9 +130,50 @@ impl Cluster {
     /// assert_eq!(cluster.compute(&total).unwrap(), Some(5050));
     /// ```
     pub fn compute<C: Gather + ?Sized>(&self, what: &C) -> Result<Option<C::Output>, ClusterError> {
+        self.compute_at(what, false)
+    }
+
+    /// [`compute`](Self::compute), but every process gets the outputs (they
+    /// are sent to the first worker of each process instead of only to
+    /// process 0's).
+    ///
+    /// ```
+    /// use dagwood_cluster::Cluster;
+    /// use dagwood_runtime::{delayed, sum};
+    /// let total = sum((1..=10_i64).map(delayed), 4).unwrap();
+    /// assert_eq!(Cluster::single().with_threads(2).compute_everywhere(&total).unwrap(), 55);
+    /// ```
+    pub fn compute_everywhere<C: Gather + ?Sized>(
+        &self,
+        what: &C,
+    ) -> Result<C::Output, ClusterError> {
+        self.compute_at(what, true)?
+            .ok_or_else(|| ClusterError::Timely {
+                process: self.process(),
+                message: "the outputs did not arrive at this process".into(),
+            })
+    }
+
+    fn compute_at<C: Gather + ?Sized>(
+        &self,
+        what: &C,
+        everywhere: bool,
+    ) -> Result<Option<C::Output>, ClusterError> {
         what.register_codecs();
         let graph = Arc::new(WireGraph::new(what));
-        let plan = Arc::new(RunPlan::new(&graph, self.workers(), self.process())?);
+        let gatherers = if everywhere {
+            (0..self.processes())
+                .map(|p| (p * self.threads()) as u32)
+                .collect()
+        } else {
+            vec![0]
+        };
+        let plan = Arc::new(RunPlan::new(
+            &graph,
+            self.workers(),
+            self.process(),
+            gatherers,
+        )?);
         let values = self.execute(graph, plan)?;
         match values {
             Some(v) => Ok(Some(WireGraph::extract(what, v)?)),
@@ -295,6 +336,9 @@ pub(crate) struct RunPlan {
     /// Other workers that need each task's value (consumers and the gatherer).
     dests: Vec<Vec<u32>>,
     is_output: Vec<bool>,
+    /// Workers that receive the outputs (process 0's first worker, or the
+    /// first worker of every process).
+    gatherers: Vec<u32>,
 }
 
 impl RunPlan {
@@ -302,6 +346,7 @@ impl RunPlan {
         graph: &WireGraph,
         workers: usize,
         process: usize,
+        gatherers: Vec<u32>,
     ) -> Result<RunPlan, ClusterError> {
         let n = graph.len();
         if n >= EVERYWHERE as usize || workers >= EVERYWHERE as usize {
@@ -324,7 +369,7 @@ impl RunPlan {
                     .dependents(t)
                     .iter()
                     .map(|&c| owner[c as usize])
-                    .chain(is_output[t].then_some(0))
+                    .chain(gatherers.iter().copied().filter(|_| is_output[t]))
                     .filter(|&w| w != owner[t] && w != EVERYWHERE)
                     .collect();
                 d.sort_unstable();
@@ -333,10 +378,12 @@ impl RunPlan {
             })
             .collect();
         Ok(RunPlan {
-            fingerprint: fingerprint(graph),
+            // Processes that disagree on where the outputs go disagree on the plan.
+            fingerprint: fingerprint(graph) ^ (gatherers.len() as u64).rotate_left(32),
             owner,
             dests,
             is_output,
+            gatherers,
         })
     }
 
@@ -540,7 +587,8 @@ fn run_worker(
             uses[i as usize] += 1;
         }
     }
-    let keep = |t: usize| me == 0 && plan.is_output[t];
+    let gatherer = plan.gatherers.contains(&me);
+    let keep = |t: usize| gatherer && plan.is_output[t];
     let mut values: HashMap<usize, Value> = HashMap::new();
     let mut next = 0;
     let mut failure: Option<ClusterError> = None;
@@ -551,7 +599,7 @@ fn run_worker(
     };
 
     let outputs_ready = |values: &HashMap<usize, Value>| {
-        me != 0
+        !gatherer
             || graph.outputs().iter().all(|&o| {
                 let o = o as usize;
                 plan.owner[o] == EVERYWHERE || values.contains_key(&o)
@@ -685,7 +733,7 @@ fn run_worker(
     if let Some(e) = failure {
         return Err(e);
     }
-    if me != 0 {
+    if !gatherer {
         return Ok(None);
     }
     let mut outputs = Vec::with_capacity(graph.outputs().len());
@@ -776,7 +824,7 @@ mod tests {
             .filter(|&i| g.is_constant(i))
             .all(|i| a[i] == EVERYWHERE));
         // Locality: a first-level sum sits with (most of) its leaves.
-        let plan = RunPlan::new(&g, 4, 0).unwrap();
+        let plan = RunPlan::new(&g, 4, 0, vec![0]).unwrap();
         let crossing = plan.dests.iter().filter(|d| !d.is_empty()).count();
         assert!(crossing < 10, "{crossing} values cross workers");
     }

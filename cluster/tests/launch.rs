@@ -110,6 +110,7 @@ fn child(mode: &str) -> Result<Option<String>, Box<dyn std::error::Error>> {
         "normal" => cluster
             .compute(&normal_moments(48, 20_000))?
             .map(|m| describe(&m)),
+        "everywhere" => Some(cluster.compute_everywhere(&tree_sum(3000))?.to_string()),
         "twice" => {
             // Two computations in a row, each with its own start-up.
             let a = cluster.compute(&tree_sum(500))?;
@@ -281,6 +282,21 @@ fn tree_sum_on_3_processes_with_2_threads_matches_one() {
         Some(want.as_str()),
         "{stdout}"
     );
+}
+
+#[test]
+fn every_process_gets_the_outputs_when_asked() {
+    let want = tree_sum(3000)
+        .compute_with(&Scheduler::Sync)
+        .unwrap()
+        .to_string();
+    let (out, stdout, stderr) = launch("everywhere", 3, 2, 23200, &[]);
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    for p in 0..3 {
+        let prefix = format!("[p{p}] RESULT ");
+        let got = stdout.lines().find_map(|l| l.strip_prefix(prefix.as_str()));
+        assert_eq!(got, Some(want.as_str()), "process {p}:\n{stdout}");
+    }
 }
 
 #[test]
