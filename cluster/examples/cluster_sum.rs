@@ -9,7 +9,7 @@
 use dagwood_cluster::Cluster;
 use dagwood_runtime::{delayed, sum};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let cluster = Cluster::from_env()?;
     let squares = (0..10_000_i64).map(|i| delayed(i).map("square", |v: &i64| v * v));
     let total = sum(squares, 16)?;
@@ -18,4 +18,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => println!("process {} done", cluster.process()),
     }
     Ok(())
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
 }

@@ -65,7 +65,7 @@ pub fn delayed<T: Send + Sync + 'static>(value: T) -> Delayed<T> {
         inputs: Box::new([]),
         op: Op::Value(Arc::new(value)),
         recompute: false,
-        ty: ValueType::of::<T>(),
+        ty: ValueType::of::<T>,
     })
 }
 
@@ -378,7 +378,7 @@ impl TaskBuilder {
             inputs: self.inputs.into_boxed_slice(),
             op: Op::Call(op),
             recompute: self.recompute,
-            ty: ValueType::of::<R>(),
+            ty: ValueType::of::<R>,
         })
     }
 }

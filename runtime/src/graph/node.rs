@@ -35,8 +35,9 @@ pub(crate) struct Node {
     /// one result being held for all of them.
     pub(crate) recompute: bool,
     /// The type of the value the node produces (for backends that must
-    /// serialize it, see [`wire`](super::wire)).
-    pub(crate) ty: ValueType,
+    /// serialize it, see [`wire`](super::wire)); a function pointer keeps
+    /// the node one word larger only.
+    pub(crate) ty: fn() -> ValueType,
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
@@ -46,7 +47,7 @@ pub(crate) fn next_id() -> u64 {
 }
 
 impl Node {
-    pub(crate) fn new(key: Key, inputs: Box<[Arc<Node>]>, op: Op, ty: ValueType) -> Node {
+    pub(crate) fn new(key: Key, inputs: Box<[Arc<Node>]>, op: Op, ty: fn() -> ValueType) -> Node {
         Node {
             id: next_id(),
             key,

@@ -132,7 +132,7 @@ impl WireGraph {
 
     /// The type of task `t`'s value.
     pub fn value_type(&self, t: usize) -> ValueType {
-        self.arena.nodes[t].ty
+        (self.arena.nodes[t].ty)()
     }
 
     /// The requested outputs as task positions, in request order.
