@@ -170,11 +170,14 @@ impl Cluster {
     ///    form), with `SLURM_STEP_TASKS_PER_NODE`/`SLURM_TASKS_PER_NODE`
     ///    (`2(x3),1` form) when several tasks share a node; the tasks on one
     ///    node use ports `DAGWOOD_BASE_PORT`, `+1`, ...
-    /// 3. **Kubernetes StatefulSet**: with `DAGWOOD_PROCESSES` set and a
-    ///    host name ending in the pod ordinal (`dagwood-3`), process `i` is
+    /// 3. **Kubernetes StatefulSet**: with `DAGWOOD_PROCESSES` set, running
+    ///    in Kubernetes (`KUBERNETES_SERVICE_HOST` or `DAGWOOD_K8S_SERVICE`
+    ///    set) and a host name ending in the pod ordinal (`dagwood-3`), process `i` is
     ///    `dagwood-i.$DAGWOOD_K8S_SERVICE:$DAGWOOD_BASE_PORT` (the headless
     ///    service; without it the bare pod name).
-    /// 4. Otherwise a single process ([`Cluster::single`]).
+    /// 4. With none of these, a single process ([`Cluster::single`]);
+    ///    `DAGWOOD_PROCESSES` above 1 without a way to tell this process's
+    ///    index is an error.
     ///
     /// Always read: `DAGWOOD_THREADS` (worker threads per process, default 1)
     /// and `DAGWOOD_CONNECT_TIMEOUT` (seconds to wait for peers at start,
@@ -268,10 +271,30 @@ impl Cluster {
             (process, addresses)
         } else if let Some(id) = get("SLURM_PROCID") {
             slurm(&get, &id, base_port)?
-        } else if let (Some(n), Some(host)) = (processes, get("HOSTNAME")) {
-            match statefulset(&host, n, get("DAGWOOD_K8S_SERVICE"), base_port)? {
+        } else if let Some(n) = processes {
+            // Several processes but no index: only a StatefulSet pod can
+            // tell its index, from its name.
+            let in_k8s =
+                get("DAGWOOD_K8S_SERVICE").is_some() || get("KUBERNETES_SERVICE_HOST").is_some();
+            let host = get("HOSTNAME").unwrap_or_default();
+            let found = if in_k8s {
+                statefulset(&host, n, get("DAGWOOD_K8S_SERVICE"), base_port)?
+            } else {
+                None
+            };
+            match found {
                 Some(found) => found,
-                None => return Ok(Cluster::single().with_threads(threads)),
+                None if n == 1 => (0, local_addresses(1, base_port)),
+                None => {
+                    return Err(bad(
+                        "DAGWOOD_PROCESS_ID",
+                        "",
+                        &format!(
+                            "not set, and DAGWOOD_PROCESSES={n} needs it (in a Kubernetes \
+                             StatefulSet the pod name's ordinal gives it; this host is {host:?})"
+                        ),
+                    ))
+                }
             }
         } else {
             return Ok(Cluster {
@@ -766,10 +789,31 @@ mod tests {
                 "dagwood-2.dw:2101"
             ]
         );
-        let e = from(&[("DAGWOOD_PROCESSES", "2"), ("HOSTNAME", "dagwood-5")]).unwrap_err();
+        let e = from(&[
+            ("DAGWOOD_PROCESSES", "2"),
+            ("HOSTNAME", "dagwood-5"),
+            ("KUBERNETES_SERVICE_HOST", "10.0.0.1"),
+        ])
+        .unwrap_err();
         assert!(e.to_string().contains("pod ordinal 5"), "{e}");
-        // A host name without an ordinal: one process.
-        let c = from(&[("DAGWOOD_PROCESSES", "2"), ("HOSTNAME", "laptop")]).unwrap();
-        assert_eq!(c.processes(), 1);
+        let c = from(&[
+            ("DAGWOOD_PROCESSES", "2"),
+            ("HOSTNAME", "web-1"),
+            ("KUBERNETES_SERVICE_HOST", "10.0.0.1"),
+        ])
+        .unwrap();
+        assert_eq!((c.process(), c.addresses()[0].as_str()), (1, "web-0:2101"));
+        // Several processes and nothing to tell this one's index: an error,
+        // not a silent single process.
+        let e = from(&[("DAGWOOD_PROCESSES", "2"), ("HOSTNAME", "laptop-3")]).unwrap_err();
+        assert!(e.to_string().contains("DAGWOOD_PROCESS_ID"), "{e}");
+        let e = from(&[
+            ("DAGWOOD_PROCESSES", "2"),
+            ("HOSTNAME", "laptop"),
+            ("DAGWOOD_K8S_SERVICE", "dw"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("\"laptop\""), "{e}");
+        assert_eq!(from(&[("DAGWOOD_PROCESSES", "1")]).unwrap().processes(), 1);
     }
 }

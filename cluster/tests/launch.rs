@@ -150,6 +150,37 @@ fn child(mode: &str) -> Result<Option<String>, Box<dyn std::error::Error>> {
             )?;
             cluster.compute(&total)?.map(|v| v.to_string())
         }
+        "slow" => {
+            // Long enough to be killed mid-run from outside; process 1 says
+            // when its first task starts.
+            let started = std::sync::Once::new();
+            let started = std::sync::Arc::new(started);
+            let total = sum(
+                leaves(3000, move |_| {
+                    if me == 1 {
+                        started.call_once(|| println!("\nSTARTED"));
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }),
+                8,
+            )?;
+            cluster.compute(&total)?.map(|v| v.to_string())
+        }
+        "hang" => {
+            // Process 0 fails at once, the others never end by themselves.
+            println!("\nPID {}", std::process::id());
+            if me == 0 {
+                std::thread::sleep(Duration::from_millis(200));
+                return Err("giving up".into());
+            }
+            std::thread::sleep(Duration::from_secs(600));
+            None
+        }
+        "hang-all" => {
+            println!("\nPID {}", std::process::id());
+            std::thread::sleep(Duration::from_secs(600));
+            None
+        }
         other => return Err(format!("unknown mode {other}").into()),
     })
 }
@@ -463,4 +494,143 @@ fn launcher_rejects_bad_arguments() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
+}
+
+/// True while `pid` is a live process (not gone, not a zombie).
+#[cfg(target_os = "linux")]
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the command name in parentheses.
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z') && !rest.starts_with('X')),
+        Err(_) => false,
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn pids(stdout: &str) -> Vec<u32> {
+    stdout
+        .lines()
+        .filter_map(|l| {
+            l.split_once("] PID ")
+                .and_then(|(_, p)| p.trim().parse().ok())
+        })
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_launcher_stops_the_others_after_the_grace_period() {
+    let (out, stdout, stderr) = launch("hang", 3, 1, 23210, &["--grace", "1"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(stderr.contains("[p0] ERROR giving up"), "{stderr}");
+    assert!(stderr.contains("killing process 1") && stderr.contains("killing process 2"));
+    let pids = pids(&stdout);
+    assert_eq!(pids.len(), 3, "{stdout}");
+    for pid in pids {
+        assert!(!alive(pid), "process {pid} outlived the launcher");
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn killing_the_launcher_kills_its_processes() {
+    use std::io::BufRead;
+    let me = std::env::current_exe().expect("test binary");
+    let mut cmd = Command::new(LAUNCH);
+    cmd.args(["-n", "2", "--base-port", "23220", "--"]).arg(me);
+    child_command(&mut cmd, "hang-all");
+    let mut launcher = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = launcher.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut found = Vec::new();
+    while found.len() < 2 {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("hang: no PID lines");
+        found.extend(pids(&line));
+    }
+    launcher.kill().unwrap();
+    launcher.wait().unwrap();
+    let start = Instant::now();
+    while found.iter().any(|&p| alive(p)) {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "hang: {found:?} still alive"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_process_killed_from_outside_makes_the_other_fail() {
+    use std::io::BufRead;
+    let me = std::env::current_exe().expect("test binary");
+    let spawn = |id: usize| {
+        let mut cmd = Command::new(&me);
+        child_command(&mut cmd, "slow");
+        cmd.env("DAGWOOD_PROCESSES", "2")
+            .env("DAGWOOD_PROCESS_ID", id.to_string())
+            .env("DAGWOOD_BASE_PORT", "23230")
+            .env("DAGWOOD_CONNECT_TIMEOUT", "20")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start")
+    };
+    let p0 = spawn(0);
+    let mut p1 = spawn(1);
+    let out1 = p1.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(out1).lines();
+    // Wait (with a hang guard) for process 1's first task, then kill it.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let started = lines.any(|l| l.is_ok_and(|l| l.contains("STARTED")));
+        let _ = tx.send(started);
+    });
+    let started = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("hang: process 1 never started");
+    assert!(started, "process 1 ended before its first task");
+    p1.kill().unwrap();
+    p1.wait().unwrap();
+    // Process 0 must end on its own, with an error (hang guard: 30 s).
+    let start = Instant::now();
+    let mut p0 = p0;
+    let status = loop {
+        if let Some(s) = p0.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            let _ = p0.kill();
+            panic!("hang: process 0 still running 30 s after process 1 was killed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    p0.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(!status.success());
+    assert!(
+        err.contains("ERROR process 0: lost the connection to process 1"),
+        "{err}"
+    );
 }
