@@ -13,9 +13,11 @@ use serde::{Deserialize, Serialize};
 use timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets;
 use timely::communication::allocator::ProcessBuilder;
 use timely::communication::{AllocatorBuilder, Hooks};
+use timely::container::CapacityContainerBuilder;
 use timely::dataflow::channels::pact::Exchange;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::Input;
+use timely::dataflow::InputHandle;
 use timely::worker::Worker;
 use timely::{CommunicationConfig, WorkerConfig};
 
@@ -224,6 +226,9 @@ impl Cluster {
             plan.check_codecs(&graph)?;
         }
         install_panic_hook();
+        if let Ok(mut v) = COMM_PANICS.lock() {
+            v.clear();
+        }
 
         let threads = self.threads();
         let (tx, rx) = mpsc::channel::<Result<Option<Vec<Value>>, ClusterError>>();
@@ -609,7 +614,16 @@ fn run_worker(
     loop {
         let received = std::mem::take(&mut *inbox.borrow_mut());
         for msg in received {
-            if let Err(e) = receive(graph, msg, &mut values) {
+            let t = msg.task as usize;
+            if let Err(e) = receive(graph, msg, &mut values, process) {
+                // A failure reported by another worker reached everyone
+                // already; one found here (a value that does not decode)
+                // must be told to the others, or they would wait for this
+                // worker's values forever.
+                if !matches!(e, ClusterError::Task { .. }) && failure.is_none() {
+                    let key = graph.key(t.min(graph.len().saturating_sub(1))).to_string();
+                    broadcast_failure(&mut input, peers, me, t, &key, process, &e.to_string());
+                }
                 failure.get_or_insert(e);
             }
         }
@@ -678,20 +692,8 @@ fn run_worker(
                     ClusterError::Task { key, message, .. } => (key.clone(), message.clone()),
                     other => (graph.key(t).to_string(), other.to_string()),
                 };
-                for to in (0..peers).filter(|&w| w != me) {
-                    input.send(Msg {
-                        to,
-                        task: t as u32,
-                        body: Body::Failed {
-                            key: key.clone(),
-                            process: process as u32,
-                            message: message.clone(),
-                        },
-                    });
-                }
+                broadcast_failure(&mut input, peers, me, t, &key, process, &message);
                 failure = Some(e);
-                let now = *input.time();
-                input.advance_to(now + 1);
                 break;
             }
             // Sent values leave the exchange only when the epoch closes.
@@ -755,6 +757,31 @@ fn run_worker(
     Ok(Some(outputs))
 }
 
+/// Tells every other worker that this run failed, and sends it off now.
+fn broadcast_failure(
+    input: &mut InputHandle<u64, CapacityContainerBuilder<Vec<Msg>>>,
+    peers: u32,
+    me: u32,
+    task: usize,
+    key: &str,
+    process: usize,
+    message: &str,
+) {
+    for to in (0..peers).filter(|&w| w != me) {
+        input.send(Msg {
+            to,
+            task: task as u32,
+            body: Body::Failed {
+                key: key.to_string(),
+                process: process as u32,
+                message: message.to_string(),
+            },
+        });
+    }
+    let now = *input.time();
+    input.advance_to(now + 1);
+}
+
 fn encode(codec: &dyn Codec, value: &Value) -> Result<Vec<u8>, String> {
     codec.encode(value.as_ref())
 }
@@ -763,6 +790,7 @@ fn receive(
     graph: &WireGraph,
     msg: Msg,
     values: &mut HashMap<usize, Value>,
+    me: usize,
 ) -> Result<(), ClusterError> {
     let t = msg.task as usize;
     match msg.body {
@@ -778,7 +806,7 @@ fn receive(
         Body::Value(bytes) => {
             if t >= graph.len() {
                 return Err(ClusterError::Timely {
-                    process: 0,
+                    process: me,
                     message: format!("a value for unknown task {t} arrived"),
                 });
             }
@@ -899,6 +927,45 @@ mod tests {
         assert!(
             e.to_string().contains("boom") && e.to_string().contains("kaboom"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn a_value_that_does_not_decode_stops_every_worker() {
+        #[derive(Clone)]
+        struct Broken(i64);
+        struct BadCodec;
+        impl Codec for BadCodec {
+            fn encode(&self, _: &(dyn std::any::Any + Send + Sync)) -> Result<Vec<u8>, String> {
+                Ok(vec![1, 2, 3])
+            }
+            fn decode(&self, _: &[u8]) -> Result<Value, String> {
+                Err("corrupt bytes".into())
+            }
+        }
+        crate::register_codec(
+            dagwood_runtime::ValueType::of::<Broken>(),
+            Arc::new(BadCodec),
+        );
+        let parts: Delayed<Vec<Broken>> = (0..8_i64)
+            .map(|i| delayed(i).map("broken", |v: &i64| Broken(*v)))
+            .collect();
+        let n = parts.map("count", |v: &Vec<Broken>| v.len() as i64);
+        // Hang guard: the run must end by itself.
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(
+                Cluster::single()
+                    .with_threads(3)
+                    .compute(&n)
+                    .map_err(|e| e.to_string()),
+            );
+        });
+        let got = rx.recv_timeout(Duration::from_secs(60)).expect("hang");
+        let text = got.unwrap_err();
+        assert!(
+            text.contains("broken") && text.contains("corrupt bytes"),
+            "{text}"
         );
     }
 
