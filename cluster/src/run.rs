@@ -933,7 +933,7 @@ mod tests {
     #[test]
     fn a_value_that_does_not_decode_stops_every_worker() {
         #[derive(Clone)]
-        struct Broken(i64);
+        struct Broken(#[allow(dead_code)] i64);
         struct BadCodec;
         impl Codec for BadCodec {
             fn encode(&self, _: &(dyn std::any::Any + Send + Sync)) -> Result<Vec<u8>, String> {
