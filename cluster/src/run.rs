@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::{mpsc, Arc, Mutex, Once};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use dagwood_runtime::{Computable, Delayed, Value, WireGraph};
 use serde::de::DeserializeOwned;
@@ -611,8 +611,10 @@ fn run_worker(
             })
     };
 
+    let mut last_step = Instant::now();
     loop {
         let received = std::mem::take(&mut *inbox.borrow_mut());
+        let mut progressed = !received.is_empty();
         for msg in received {
             let t = msg.task as usize;
             if let Err(e) = receive(graph, msg, &mut values, process) {
@@ -639,6 +641,7 @@ fn run_worker(
                 break;
             }
             next += 1;
+            progressed = true;
             let mut args = Vec::with_capacity(graph.inputs(t).len());
             for &i in graph.inputs(t) {
                 let i = i as usize;
@@ -696,15 +699,32 @@ fn run_worker(
                 failure = Some(e);
                 break;
             }
-            // Sent values leave the exchange only when the epoch closes.
-            let now = *input.time();
-            input.advance_to(now + 1);
-            worker.step();
+            let sent = !plan.dests[t].is_empty();
+            if sent {
+                // Sent values leave the exchange only when the epoch closes.
+                let now = *input.time();
+                input.advance_to(now + 1);
+            }
+            // Step after a send, and every few milliseconds anyway: news of a
+            // failure or of a lost peer must not wait for a long run of
+            // local tasks to end.
+            if sent || last_step.elapsed() > Duration::from_millis(5) {
+                worker.step();
+                last_step = Instant::now();
+                if !inbox.borrow().is_empty() {
+                    break;
+                }
+            }
         }
         if failure.is_some() || (next == mine.len() && outputs_ready(&values)) {
             break;
         }
-        worker.step_or_park(Some(Duration::from_millis(20)));
+        if progressed {
+            worker.step();
+        } else {
+            worker.step_or_park(Some(Duration::from_millis(20)));
+        }
+        last_step = Instant::now();
     }
 
     // Close this worker's input; the dataflow ends when every worker has,
@@ -892,6 +912,15 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(got, (285, -285, "const".to_string()));
+    }
+
+    #[test]
+    fn nothing_to_compute() {
+        let none: Vec<Delayed<i64>> = Vec::new();
+        assert_eq!(
+            Cluster::single().with_threads(2).compute(&none).unwrap(),
+            Some(vec![])
+        );
     }
 
     #[test]
