@@ -209,12 +209,53 @@ pub(crate) fn connect_all(
     for s in sockets.iter().flatten() {
         s.set_read_timeout(None)
             .and_then(|()| s.set_write_timeout(None))
+            .and_then(|()| detect_silent_peers(s))
             .map_err(|e| ClusterError::Timely {
                 process: me,
                 message: format!("cannot configure a socket: {e}"),
             })?;
     }
     Ok(sockets)
+}
+
+/// A peer that vanishes without closing its connections (a machine that
+/// loses power, a network that drops) must not leave the others waiting
+/// forever: TCP keepalive probes an idle connection after 10 s and gives up
+/// after 5 unanswered probes 2 s apart, and unacknowledged data fails the
+/// connection after 25 s. timely then reports a broken connection, which
+/// dagwood turns into [`ClusterError::PeerLost`].
+#[cfg(target_os = "linux")]
+fn detect_silent_peers(stream: &TcpStream) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let fd = stream.as_raw_fd();
+    let set = |level: libc::c_int, name: libc::c_int, value: libc::c_int| {
+        // SAFETY: `fd` is an open socket owned by `stream` for this call's
+        // duration; the option value is a c_int and its size is passed.
+        let r = unsafe {
+            libc::setsockopt(
+                fd,
+                level,
+                name,
+                (&value as *const libc::c_int).cast::<libc::c_void>(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if r == 0 {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error())
+        }
+    };
+    set(libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1)?;
+    set(libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, 10)?;
+    set(libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, 2)?;
+    set(libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 5)?;
+    set(libc::IPPROTO_TCP, libc::TCP_USER_TIMEOUT, 25_000)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn detect_silent_peers(_stream: &TcpStream) -> std::io::Result<()> {
+    Ok(())
 }
 
 fn set_timeouts(stream: &TcpStream, deadline: Instant) -> std::io::Result<()> {
