@@ -91,7 +91,11 @@ tuple_gather!(A, B, C, D);
 
 impl Cluster {
     /// Computes `what` on the whole cluster; every process must call this
-    /// with the same graph (same program, same keys, same order).
+    /// with the same graph (same program, same keys, same order). Build it
+    /// the same way everywhere: `delayed(value)` and tasks without a key of
+    /// their own are numbered from a per-process counter, so a process that
+    /// builds an extra handle first builds a different graph (and is refused
+    /// with [`ClusterError::FingerprintMismatch`]).
     ///
     /// Tasks are placed over all workers of all processes deterministically
     /// (each process computes the same placement): sources are spread in
