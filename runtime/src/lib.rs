@@ -32,6 +32,7 @@ pub use error::{BoxError, Error, Result, TaskError};
 pub use graph::args::Args;
 pub use graph::delayed::{delayed, Arg, ArgSlot, Delayed, IntoArg, TaskBuilder};
 pub use graph::reduce::{sum, tree_reduce};
+pub use graph::wire::{Value, ValueType, WireGraph};
 pub use key::Key;
 pub use plan::Plan;
 pub use scheduler::{set_default_scheduler, Scheduler, Threads};

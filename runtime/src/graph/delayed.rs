@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::args::Args;
 use super::node::{next_id, AnyValue, Node, Op};
+use super::wire::ValueType;
 use crate::{BoxError, Key, Result, Scheduler, TaskError};
 
 /// A lazy value of type `T`: a cheap, clonable handle to a node of a task graph.
@@ -64,6 +65,7 @@ pub fn delayed<T: Send + Sync + 'static>(value: T) -> Delayed<T> {
         inputs: Box::new([]),
         op: Op::Value(Arc::new(value)),
         recompute: false,
+        ty: ValueType::of::<T>,
     })
 }
 
@@ -105,7 +107,7 @@ impl<T: Send + Sync + 'static> Delayed<T> {
                     Op::Value(v) => Op::Value(v.clone()),
                     Op::Call(f) => Op::Call(f.clone()),
                 };
-                let mut copy = Node::new(key, node.inputs.clone(), op);
+                let mut copy = Node::new(key, node.inputs.clone(), op, node.ty);
                 copy.recompute = node.recompute;
                 Delayed::from_node(copy)
             }
@@ -376,6 +378,7 @@ impl TaskBuilder {
             inputs: self.inputs.into_boxed_slice(),
             op: Op::Call(op),
             recompute: self.recompute,
+            ty: ValueType::of::<R>,
         })
     }
 }

@@ -4,3 +4,4 @@ pub(crate) mod args;
 pub(crate) mod delayed;
 pub(crate) mod node;
 pub(crate) mod reduce;
+pub(crate) mod wire;

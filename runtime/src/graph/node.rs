@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::args::Args;
+use super::wire::ValueType;
 use crate::{Key, TaskError};
 
 /// A task result while it travels between tasks: shared, typed only at the edges.
@@ -33,6 +34,10 @@ pub(crate) struct Node {
     /// Cheap to recompute: a copy may run next to each consumer instead of
     /// one result being held for all of them.
     pub(crate) recompute: bool,
+    /// The type of the value the node produces (for backends that must
+    /// serialize it, see [`wire`](super::wire)); a function pointer keeps
+    /// the node one word larger only.
+    pub(crate) ty: fn() -> ValueType,
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
@@ -42,13 +47,14 @@ pub(crate) fn next_id() -> u64 {
 }
 
 impl Node {
-    pub(crate) fn new(key: Key, inputs: Box<[Arc<Node>]>, op: Op) -> Node {
+    pub(crate) fn new(key: Key, inputs: Box<[Arc<Node>]>, op: Op, ty: fn() -> ValueType) -> Node {
         Node {
             id: next_id(),
             key,
             inputs,
             op,
             recompute: false,
+            ty,
         }
     }
 }

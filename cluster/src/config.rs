@@ -1,0 +1,819 @@
+//! Who is in the cluster and where: process count, this process's index,
+//! every process's address, worker threads, and the start-up timeout.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::ClusterError;
+
+/// The first port of the default addresses (`127.0.0.1:2101`, `:2102`, ...),
+/// as in timely-dataflow.
+pub const DEFAULT_BASE_PORT: u16 = 2101;
+
+/// How long a process waits for its peers at start when nothing else is set.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A cluster: the processes that run one program together, and which one
+/// this is.
+///
+/// Every process runs the same binary and builds the same graph; each runs
+/// its share of the tasks and process 0 gathers the outputs (see
+/// [`Cluster::compute`]).
+///
+/// Made by [`Cluster::from_env`] (what `dagwood-launch`, Slurm or a
+/// Kubernetes StatefulSet set up), or by hand with [`Cluster::local`] and
+/// the `with_*` methods.
+///
+/// ```
+/// use std::time::Duration;
+/// use dagwood_cluster::Cluster;
+/// let c = Cluster::local(3, 1).with_base_port(9000).with_threads(2)
+///     .with_connect_timeout(Duration::from_secs(5));
+/// assert_eq!(c.processes(), 3);
+/// assert_eq!(c.process(), 1);
+/// assert_eq!(c.addresses()[2], "127.0.0.1:9002");
+/// assert_eq!(c.workers(), 6);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cluster {
+    process: usize,
+    threads: usize,
+    addresses: Vec<String>,
+    connect_timeout: Duration,
+}
+
+fn local_addresses(n: usize, base_port: u16) -> Vec<String> {
+    (0..n)
+        .map(|i| format!("127.0.0.1:{}", usize::from(base_port) + i))
+        .collect()
+}
+
+impl Cluster {
+    /// One process with one worker: runs everything here (no network).
+    ///
+    /// ```
+    /// let c = dagwood_cluster::Cluster::single();
+    /// assert_eq!((c.processes(), c.process()), (1, 0));
+    /// ```
+    pub fn single() -> Cluster {
+        Cluster::local(1, 0)
+    }
+
+    /// Process `process` of `processes` on this machine, at
+    /// `127.0.0.1:2101`, `:2102`, ... (see [`with_base_port`](Self::with_base_port)).
+    ///
+    /// # Panics
+    /// If `process >= processes` (a programming error; [`Cluster::from_env`]
+    /// checks user input and returns an error instead).
+    pub fn local(processes: usize, process: usize) -> Cluster {
+        assert!(
+            process < processes,
+            "process index {process} out of range for {processes} processes"
+        );
+        Cluster {
+            process,
+            threads: 1,
+            addresses: local_addresses(processes, DEFAULT_BASE_PORT),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+        }
+    }
+
+    /// Local addresses from `port` up (`127.0.0.1:port`, `:port+1`, ...).
+    pub fn with_base_port(mut self, port: u16) -> Cluster {
+        self.addresses = local_addresses(self.addresses.len(), port);
+        self
+    }
+
+    /// The addresses (`host:port`) of all processes, in process order.
+    ///
+    /// ```
+    /// use dagwood_cluster::Cluster;
+    /// let c = Cluster::local(2, 0).with_addresses(vec!["a:1".into(), "b:1".into()]).unwrap();
+    /// assert_eq!(c.addresses(), ["a:1", "b:1"]);
+    /// assert!(Cluster::local(2, 0).with_addresses(vec!["a:1".into()]).is_err());
+    /// ```
+    pub fn with_addresses(mut self, addresses: Vec<String>) -> Result<Cluster, ClusterError> {
+        if addresses.len() != self.addresses.len() {
+            return Err(ClusterError::Config {
+                name: "addresses".into(),
+                value: addresses.join(","),
+                message: format!(
+                    "{} addresses for {} processes",
+                    addresses.len(),
+                    self.addresses.len()
+                ),
+            });
+        }
+        self.addresses = addresses;
+        Ok(self)
+    }
+
+    /// Worker threads per process (at least 1).
+    pub fn with_threads(mut self, threads: usize) -> Cluster {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// How long to wait at start for all peers to connect.
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Cluster {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Number of processes.
+    pub fn processes(&self) -> usize {
+        self.addresses.len()
+    }
+
+    /// This process's index, from 0.
+    pub fn process(&self) -> usize {
+        self.process
+    }
+
+    /// True on process 0, where [`compute`](Self::compute) returns the outputs.
+    pub fn is_leader(&self) -> bool {
+        self.process == 0
+    }
+
+    /// Worker threads per process.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// All workers of all processes.
+    pub fn workers(&self) -> usize {
+        self.threads * self.processes()
+    }
+
+    /// The addresses of all processes.
+    pub fn addresses(&self) -> &[String] {
+        &self.addresses
+    }
+
+    /// The start-up timeout.
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
+    /// The cluster this process belongs to, from the environment.
+    ///
+    /// In order of precedence:
+    ///
+    /// 1. **dagwood's variables** (what `dagwood-launch` sets):
+    ///    `DAGWOOD_PROCESSES` (count), `DAGWOOD_PROCESS_ID` (this process,
+    ///    from 0), `DAGWOOD_HOSTS` (a file of `host:port` lines, one per
+    ///    process in order; `#` starts a comment, blank lines are skipped;
+    ///    without it processes are at `127.0.0.1:` `DAGWOOD_BASE_PORT`
+    ///    (default 2101) and up).
+    /// 2. **Slurm** (`srun`): `SLURM_PROCID`, `SLURM_NTASKS` and the node
+    ///    list `SLURM_STEP_NODELIST` or `SLURM_JOB_NODELIST` (`node[01-03,07]`
+    ///    form), with `SLURM_STEP_TASKS_PER_NODE`/`SLURM_TASKS_PER_NODE`
+    ///    (`2(x3),1` form) when several tasks share a node; the tasks on one
+    ///    node use ports `DAGWOOD_BASE_PORT`, `+1`, ...
+    /// 3. **Kubernetes StatefulSet**: with `DAGWOOD_PROCESSES` set, running
+    ///    in Kubernetes (`KUBERNETES_SERVICE_HOST` or `DAGWOOD_K8S_SERVICE`
+    ///    set) and a host name ending in the pod ordinal (`dagwood-3`), process `i` is
+    ///    `dagwood-i.$DAGWOOD_K8S_SERVICE:$DAGWOOD_BASE_PORT` (the headless
+    ///    service; without it the bare pod name).
+    /// 4. With none of these, a single process ([`Cluster::single`]);
+    ///    `DAGWOOD_PROCESSES` above 1 without a way to tell this process's
+    ///    index is an error.
+    ///
+    /// Always read: `DAGWOOD_THREADS` (worker threads per process, default 1)
+    /// and `DAGWOOD_CONNECT_TIMEOUT` (seconds to wait for peers at start,
+    /// default 30).
+    ///
+    /// ```no_run
+    /// let cluster = dagwood_cluster::Cluster::from_env()?;
+    /// println!("process {} of {}", cluster.process(), cluster.processes());
+    /// # Ok::<(), dagwood_cluster::ClusterError>(())
+    /// ```
+    pub fn from_env() -> Result<Cluster, ClusterError> {
+        let host = std::env::var("HOSTNAME").ok().or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|s| s.trim().to_string())
+        });
+        Cluster::from_lookup(|name| match name {
+            "HOSTNAME" => host.clone(),
+            _ => std::env::var(name).ok(),
+        })
+    }
+
+    /// [`from_env`](Self::from_env) with variables from `var` instead of the
+    /// process environment (for tests and embedding). `HOSTNAME` is asked
+    /// for the Kubernetes mapping.
+    ///
+    /// ```
+    /// use dagwood_cluster::Cluster;
+    /// let c = Cluster::from_lookup(|v| match v {
+    ///     "SLURM_PROCID" => Some("3".into()),
+    ///     "SLURM_NTASKS" => Some("4".into()),
+    ///     "SLURM_JOB_NODELIST" => Some("node[01-02]".into()),
+    ///     _ => None,
+    /// }).unwrap();
+    /// assert_eq!(c.process(), 3);
+    /// assert_eq!(c.addresses(), ["node01:2101", "node01:2102", "node02:2101", "node02:2102"]);
+    /// ```
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Cluster, ClusterError> {
+        let get = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let threads = match get("DAGWOOD_THREADS") {
+            Some(v) => parse_count("DAGWOOD_THREADS", &v)?,
+            None => 1,
+        };
+        let connect_timeout = match get("DAGWOOD_CONNECT_TIMEOUT") {
+            Some(v) => parse_seconds("DAGWOOD_CONNECT_TIMEOUT", &v)?,
+            None => DEFAULT_CONNECT_TIMEOUT,
+        };
+        let base_port = match get("DAGWOOD_BASE_PORT") {
+            Some(v) => v
+                .trim()
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| bad("DAGWOOD_BASE_PORT", &v, "not a port number (1-65535)"))?,
+            None => DEFAULT_BASE_PORT,
+        };
+        let processes = get("DAGWOOD_PROCESSES")
+            .map(|v| parse_count("DAGWOOD_PROCESSES", &v))
+            .transpose()?;
+
+        let (process, addresses) = if let Some(id) = get("DAGWOOD_PROCESS_ID") {
+            let process = parse_index("DAGWOOD_PROCESS_ID", &id)?;
+            let addresses = match get("DAGWOOD_HOSTS") {
+                Some(file) => {
+                    let hosts = read_hosts_file(Path::new(&file))?;
+                    if let Some(n) = processes {
+                        if n != hosts.len() {
+                            return Err(ClusterError::HostFile {
+                                path: file.into(),
+                                line: 0,
+                                message: format!(
+                                    "{} addresses but DAGWOOD_PROCESSES={n}",
+                                    hosts.len()
+                                ),
+                            });
+                        }
+                    }
+                    hosts
+                }
+                None => {
+                    let n = processes.ok_or_else(|| {
+                        bad(
+                            "DAGWOOD_PROCESSES",
+                            "",
+                            "must be set with DAGWOOD_PROCESS_ID (or give DAGWOOD_HOSTS)",
+                        )
+                    })?;
+                    local_addresses(n, base_port)
+                }
+            };
+            (process, addresses)
+        } else if let Some(id) = get("SLURM_PROCID") {
+            slurm(&get, &id, base_port)?
+        } else if let Some(n) = processes {
+            // Several processes but no index: only a StatefulSet pod can
+            // tell its index, from its name.
+            let in_k8s =
+                get("DAGWOOD_K8S_SERVICE").is_some() || get("KUBERNETES_SERVICE_HOST").is_some();
+            let host = get("HOSTNAME").unwrap_or_default();
+            let found = if in_k8s {
+                statefulset(&host, n, get("DAGWOOD_K8S_SERVICE"), base_port)?
+            } else {
+                None
+            };
+            match found {
+                Some(found) => found,
+                None if n == 1 => (0, local_addresses(1, base_port)),
+                None => {
+                    return Err(bad(
+                        "DAGWOOD_PROCESS_ID",
+                        "",
+                        &format!(
+                            "not set, and DAGWOOD_PROCESSES={n} needs it (in a Kubernetes \
+                             StatefulSet the pod name's ordinal gives it; this host is {host:?})"
+                        ),
+                    ))
+                }
+            }
+        } else {
+            return Ok(Cluster {
+                connect_timeout,
+                ..Cluster::single().with_threads(threads)
+            });
+        };
+        if process >= addresses.len() {
+            return Err(bad(
+                "process index",
+                &process.to_string(),
+                &format!("out of range for {} processes", addresses.len()),
+            ));
+        }
+        Ok(Cluster {
+            process,
+            threads,
+            addresses,
+            connect_timeout,
+        })
+    }
+}
+
+fn bad(name: &str, value: &str, message: &str) -> ClusterError {
+    ClusterError::Config {
+        name: name.into(),
+        value: value.into(),
+        message: message.into(),
+    }
+}
+
+fn parse_count(name: &str, v: &str) -> Result<usize, ClusterError> {
+    v.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| bad(name, v, "not a positive whole number"))
+}
+
+fn parse_index(name: &str, v: &str) -> Result<usize, ClusterError> {
+    v.trim()
+        .parse::<usize>()
+        .map_err(|_| bad(name, v, "not a process index (0, 1, ...)"))
+}
+
+fn parse_seconds(name: &str, v: &str) -> Result<Duration, ClusterError> {
+    v.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s < 1e9)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| bad(name, v, "not a positive number of seconds"))
+}
+
+/// Reads a host file: one `host:port` per line in process order; `#` starts a
+/// comment; blank lines are skipped. Errors name the file and line.
+///
+/// ```
+/// let path = std::env::temp_dir().join("dagwood-doc-hosts.txt");
+/// std::fs::write(&path, "# two machines\nnode1:2101\n\nnode2:2101  # second\n").unwrap();
+/// assert_eq!(dagwood_cluster::read_hosts_file(&path).unwrap(), ["node1:2101", "node2:2101"]);
+/// ```
+pub fn read_hosts_file(path: &Path) -> Result<Vec<String>, ClusterError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ClusterError::HostFileIo {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_hosts(&text, path)
+}
+
+pub(crate) fn parse_hosts(text: &str, path: &Path) -> Result<Vec<String>, ClusterError> {
+    let err = |line: usize, message: String| ClusterError::HostFile {
+        path: PathBuf::from(path),
+        line,
+        message,
+    };
+    let mut hosts = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        if line.split_whitespace().count() > 1 {
+            return Err(err(i + 1, format!("{line:?}: one host:port per line")));
+        }
+        let Some((host, port)) = line.rsplit_once(':') else {
+            return Err(err(i + 1, format!("{line:?} is not host:port")));
+        };
+        if host.is_empty() {
+            return Err(err(i + 1, format!("{line:?} has no host name")));
+        }
+        match port.parse::<u16>() {
+            Ok(p) if p > 0 => {}
+            _ => {
+                return Err(err(
+                    i + 1,
+                    format!("{line:?}: {port:?} is not a port number"),
+                ))
+            }
+        }
+        if let Some(first) = hosts.iter().position(|h: &String| h == line) {
+            return Err(err(
+                i + 1,
+                format!("{line:?} already given for process {first}"),
+            ));
+        }
+        hosts.push(line.to_string());
+    }
+    if hosts.is_empty() {
+        return Err(err(0, "no addresses".into()));
+    }
+    Ok(hosts)
+}
+
+fn slurm(
+    get: &impl Fn(&str) -> Option<String>,
+    id: &str,
+    base_port: u16,
+) -> Result<(usize, Vec<String>), ClusterError> {
+    let process = parse_index("SLURM_PROCID", id)?;
+    let tasks = match get("SLURM_NTASKS").or_else(|| get("SLURM_NPROCS")) {
+        Some(v) => parse_count("SLURM_NTASKS", &v)?,
+        None => {
+            return Err(bad(
+                "SLURM_NTASKS",
+                "",
+                "not set (needed with SLURM_PROCID)",
+            ))
+        }
+    };
+    let (list_var, list) = match get("SLURM_STEP_NODELIST") {
+        Some(l) => ("SLURM_STEP_NODELIST", l),
+        None => match get("SLURM_JOB_NODELIST").or_else(|| get("SLURM_NODELIST")) {
+            Some(l) => ("SLURM_JOB_NODELIST", l),
+            None => return Err(bad("SLURM_JOB_NODELIST", "", "not set")),
+        },
+    };
+    let nodes = expand_nodelist(&list).map_err(|m| bad(list_var, &list, &m))?;
+    let per_node = match get("SLURM_STEP_TASKS_PER_NODE").or_else(|| get("SLURM_TASKS_PER_NODE")) {
+        Some(v) => {
+            expand_tasks_per_node(&v).map_err(|m| bad("SLURM_STEP_TASKS_PER_NODE", &v, &m))?
+        }
+        // Slurm's default block distribution: as even as possible, the first
+        // nodes taking one more.
+        None => (0..nodes.len())
+            .map(|k| tasks / nodes.len() + usize::from(k < tasks % nodes.len()))
+            .collect(),
+    };
+    let mut addresses = Vec::with_capacity(tasks);
+    for (node, &count) in nodes.iter().zip(&per_node) {
+        for local in 0..count {
+            let port = usize::from(base_port) + local;
+            if port > usize::from(u16::MAX) {
+                return Err(bad(
+                    "DAGWOOD_BASE_PORT",
+                    &base_port.to_string(),
+                    "ports run past 65535",
+                ));
+            }
+            addresses.push(format!("{node}:{port}"));
+        }
+    }
+    if addresses.len() != tasks {
+        return Err(bad(
+            list_var,
+            &list,
+            &format!("places {} tasks but SLURM_NTASKS={tasks}", addresses.len()),
+        ));
+    }
+    Ok((process, addresses))
+}
+
+/// Expands a Slurm node list such as `node[01-03,07],gpu5` into host names,
+/// keeping zero padding.
+///
+/// ```
+/// use dagwood_cluster::expand_nodelist;
+/// assert_eq!(expand_nodelist("n[01-03,07],gpu5").unwrap(), ["n01", "n02", "n03", "n07", "gpu5"]);
+/// assert_eq!(expand_nodelist("r[1-2]-c[1-2]").unwrap(), ["r1-c1", "r1-c2", "r2-c1", "r2-c2"]);
+/// assert!(expand_nodelist("n[3-1]").is_err());
+/// ```
+pub fn expand_nodelist(list: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    let bytes = list.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'[' => depth += 1,
+            b']' => {
+                depth = depth
+                    .checked_sub(1)
+                    .ok_or_else(|| format!("unbalanced ']' at position {i}"))?
+            }
+            b',' if depth == 0 => {
+                expand_item(list[start..i].trim(), &mut out)?;
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if depth != 0 {
+        return Err("unbalanced '['".into());
+    }
+    expand_item(list[start..].trim(), &mut out)?;
+    Ok(out)
+}
+
+fn expand_item(item: &str, out: &mut Vec<String>) -> Result<(), String> {
+    if item.is_empty() {
+        return Err("empty host name".into());
+    }
+    let Some(open) = item.find('[') else {
+        out.push(item.to_string());
+        return Ok(());
+    };
+    let close = item[open..]
+        .find(']')
+        .map(|c| open + c)
+        .ok_or_else(|| format!("{item:?}: unbalanced '['"))?;
+    let (prefix, ranges, rest) = (&item[..open], &item[open + 1..close], &item[close + 1..]);
+    for range in ranges.split(',') {
+        let range = range.trim();
+        let (lo, hi) = range.split_once('-').unwrap_or((range, range));
+        let parse = |s: &str| {
+            s.parse::<u64>()
+                .map_err(|_| format!("{item:?}: {range:?} is not a number or range"))
+        };
+        let (a, b) = (parse(lo)?, parse(hi)?);
+        if a > b {
+            return Err(format!("{item:?}: range {range:?} runs backwards"));
+        }
+        if b - a > 100_000 {
+            return Err(format!("{item:?}: range {range:?} is too long"));
+        }
+        let width = lo.len();
+        for n in a..=b {
+            // The rest may hold more brackets: expand it for each number.
+            expand_item(&format!("{prefix}{n:0width$}{rest}"), out)?;
+        }
+    }
+    Ok(())
+}
+
+/// `2(x3),1` → `[2, 2, 2, 1]`.
+fn expand_tasks_per_node(v: &str) -> Result<Vec<usize>, String> {
+    let mut out = Vec::new();
+    for part in v.split(',') {
+        let part = part.trim();
+        let (count, repeat) = match part.split_once("(x") {
+            Some((c, r)) => (
+                c,
+                r.strip_suffix(')')
+                    .ok_or_else(|| format!("{part:?}: expected N(xM)"))?,
+            ),
+            None => (part, "1"),
+        };
+        let count: usize = count
+            .parse()
+            .map_err(|_| format!("{part:?}: {count:?} is not a number"))?;
+        let repeat: usize = repeat
+            .parse()
+            .map_err(|_| format!("{part:?}: {repeat:?} is not a number"))?;
+        if repeat > 100_000 {
+            return Err(format!("{part:?}: too many nodes"));
+        }
+        out.extend(std::iter::repeat_n(count, repeat));
+    }
+    Ok(out)
+}
+
+fn statefulset(
+    host: &str,
+    processes: usize,
+    service: Option<String>,
+    base_port: u16,
+) -> Result<Option<(usize, Vec<String>)>, ClusterError> {
+    let host = host.split('.').next().unwrap_or(host);
+    let Some((stem, ordinal)) = host.rsplit_once('-') else {
+        return Ok(None);
+    };
+    let Ok(process) = ordinal.parse::<usize>() else {
+        return Ok(None);
+    };
+    if process >= processes {
+        return Err(bad(
+            "HOSTNAME",
+            host,
+            &format!("pod ordinal {process} is not below DAGWOOD_PROCESSES={processes}"),
+        ));
+    }
+    let addresses = (0..processes)
+        .map(|i| match &service {
+            Some(s) => format!("{stem}-{i}.{s}:{base_port}"),
+            None => format!("{stem}-{i}:{base_port}"),
+        })
+        .collect();
+    Ok(Some((process, addresses)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn from(vars: &[(&str, &str)]) -> Result<Cluster, ClusterError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Cluster::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn nothing_set_is_single() {
+        assert_eq!(from(&[]).unwrap(), Cluster::single());
+        let c = from(&[("DAGWOOD_THREADS", "4")]).unwrap();
+        assert_eq!((c.processes(), c.threads()), (1, 4));
+    }
+
+    #[test]
+    fn dagwood_variables() {
+        let c = from(&[
+            ("DAGWOOD_PROCESSES", "3"),
+            ("DAGWOOD_PROCESS_ID", "2"),
+            ("DAGWOOD_BASE_PORT", "7000"),
+            ("DAGWOOD_CONNECT_TIMEOUT", "2.5"),
+        ])
+        .unwrap();
+        assert_eq!(c.process(), 2);
+        assert_eq!(
+            c.addresses(),
+            ["127.0.0.1:7000", "127.0.0.1:7001", "127.0.0.1:7002"]
+        );
+        assert_eq!(c.connect_timeout(), Duration::from_millis(2500));
+    }
+
+    #[test]
+    fn bad_dagwood_variables() {
+        let e = from(&[("DAGWOOD_PROCESSES", "two"), ("DAGWOOD_PROCESS_ID", "0")]).unwrap_err();
+        assert!(e.to_string().contains("DAGWOOD_PROCESSES=\"two\""), "{e}");
+        let e = from(&[("DAGWOOD_PROCESSES", "2"), ("DAGWOOD_PROCESS_ID", "2")]).unwrap_err();
+        assert!(e.to_string().contains("out of range"), "{e}");
+        let e = from(&[("DAGWOOD_PROCESS_ID", "0")]).unwrap_err();
+        assert!(e.to_string().contains("DAGWOOD_PROCESSES"), "{e}");
+        let e = from(&[("DAGWOOD_CONNECT_TIMEOUT", "-1")]).unwrap_err();
+        assert!(e.to_string().contains("DAGWOOD_CONNECT_TIMEOUT"), "{e}");
+        let e = from(&[("DAGWOOD_THREADS", "0")]).unwrap_err();
+        assert!(e.to_string().contains("DAGWOOD_THREADS"), "{e}");
+        let e = from(&[("DAGWOOD_BASE_PORT", "70000")]).unwrap_err();
+        assert!(e.to_string().contains("DAGWOOD_BASE_PORT"), "{e}");
+    }
+
+    #[test]
+    fn hosts_file() {
+        let p = Path::new("hosts.txt");
+        let h = parse_hosts("# header\n\nalpha:2101\n  beta:2101 # b\n", p).unwrap();
+        assert_eq!(h, ["alpha:2101", "beta:2101"]);
+        let e = parse_hosts("alpha:2101\nbeta\n", p).unwrap_err();
+        assert!(e.to_string().starts_with("host file hosts.txt:2:"), "{e}");
+        let e = parse_hosts("alpha:99999\n", p).unwrap_err();
+        assert!(e.to_string().contains("hosts.txt:1:"), "{e}");
+        let e = parse_hosts("alpha:1 beta:2\n", p).unwrap_err();
+        assert!(e.to_string().contains("one host:port per line"), "{e}");
+        let e = parse_hosts("a:1\na:1\n", p).unwrap_err();
+        assert!(e.to_string().contains("hosts.txt:2:") && e.to_string().contains("process 0"));
+        let e = parse_hosts("# nothing\n", p).unwrap_err();
+        assert!(e.to_string().contains("no addresses"), "{e}");
+        let e = parse_hosts(":80\n", p).unwrap_err();
+        assert!(e.to_string().contains("no host name"), "{e}");
+    }
+
+    #[test]
+    fn hosts_file_from_env() {
+        let dir = std::env::temp_dir().join(format!("dagwood-hosts-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("hosts.txt");
+        std::fs::write(&file, "a:1\nb:2\n").unwrap();
+        let f = file.to_str().unwrap();
+        let c = from(&[("DAGWOOD_PROCESS_ID", "1"), ("DAGWOOD_HOSTS", f)]).unwrap();
+        assert_eq!(
+            (c.process(), c.addresses()),
+            (1, &["a:1".to_string(), "b:2".into()][..])
+        );
+        let e = from(&[
+            ("DAGWOOD_PROCESS_ID", "1"),
+            ("DAGWOOD_PROCESSES", "3"),
+            ("DAGWOOD_HOSTS", f),
+        ])
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("2 addresses but DAGWOOD_PROCESSES=3"),
+            "{e}"
+        );
+        let missing = dir.join("missing.txt");
+        let e = from(&[
+            ("DAGWOOD_PROCESS_ID", "0"),
+            ("DAGWOOD_HOSTS", missing.to_str().unwrap()),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("missing.txt"), "{e}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn nodelists() {
+        assert_eq!(expand_nodelist("a").unwrap(), ["a"]);
+        assert_eq!(
+            expand_nodelist("node[01-03,07]").unwrap(),
+            ["node01", "node02", "node03", "node07"]
+        );
+        assert_eq!(
+            expand_nodelist("x[8-10]y,z").unwrap(),
+            ["x8y", "x9y", "x10y", "z"]
+        );
+        for bad in ["", "a,,b", "n[1-", "n]1[", "n[a-b]", "n[5-2]", "n[1-2]]"] {
+            assert!(expand_nodelist(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(expand_tasks_per_node("2(x3),1").unwrap(), [2, 2, 2, 1]);
+        assert!(expand_tasks_per_node("2(x3").is_err());
+        assert!(expand_tasks_per_node("x").is_err());
+    }
+
+    #[test]
+    fn slurm_mapping() {
+        let c = from(&[
+            ("SLURM_PROCID", "4"),
+            ("SLURM_NTASKS", "5"),
+            ("SLURM_STEP_NODELIST", "gpu[1-2],cpu9"),
+            ("SLURM_STEP_TASKS_PER_NODE", "2(x2),1"),
+            ("DAGWOOD_THREADS", "8"),
+        ])
+        .unwrap();
+        assert_eq!(c.process(), 4);
+        assert_eq!(c.threads(), 8);
+        assert_eq!(
+            c.addresses(),
+            [
+                "gpu1:2101",
+                "gpu1:2102",
+                "gpu2:2101",
+                "gpu2:2102",
+                "cpu9:2101"
+            ]
+        );
+        // Even block distribution without a tasks-per-node variable.
+        let c = from(&[
+            ("SLURM_PROCID", "0"),
+            ("SLURM_NTASKS", "3"),
+            ("SLURM_JOB_NODELIST", "n[1-2]"),
+        ])
+        .unwrap();
+        assert_eq!(c.addresses(), ["n1:2101", "n1:2102", "n2:2101"]);
+        let e = from(&[
+            ("SLURM_PROCID", "0"),
+            ("SLURM_NTASKS", "3"),
+            ("SLURM_JOB_NODELIST", "n[1-2]"),
+            ("SLURM_TASKS_PER_NODE", "1(x2)"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("places 2 tasks"), "{e}");
+        let e = from(&[("SLURM_PROCID", "0"), ("SLURM_NTASKS", "3")]).unwrap_err();
+        assert!(e.to_string().contains("SLURM_JOB_NODELIST"), "{e}");
+        // dagwood's own variables win over Slurm's.
+        let c = from(&[
+            ("SLURM_PROCID", "1"),
+            ("SLURM_NTASKS", "2"),
+            ("SLURM_JOB_NODELIST", "n[1-2]"),
+            ("DAGWOOD_PROCESSES", "2"),
+            ("DAGWOOD_PROCESS_ID", "0"),
+        ])
+        .unwrap();
+        assert_eq!(c.process(), 0);
+        assert_eq!(c.addresses()[1], "127.0.0.1:2102");
+    }
+
+    #[test]
+    fn statefulset_mapping() {
+        let c = from(&[
+            ("DAGWOOD_PROCESSES", "3"),
+            ("HOSTNAME", "dagwood-2"),
+            ("DAGWOOD_K8S_SERVICE", "dw"),
+        ])
+        .unwrap();
+        assert_eq!(c.process(), 2);
+        assert_eq!(
+            c.addresses(),
+            [
+                "dagwood-0.dw:2101",
+                "dagwood-1.dw:2101",
+                "dagwood-2.dw:2101"
+            ]
+        );
+        let e = from(&[
+            ("DAGWOOD_PROCESSES", "2"),
+            ("HOSTNAME", "dagwood-5"),
+            ("KUBERNETES_SERVICE_HOST", "10.0.0.1"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("pod ordinal 5"), "{e}");
+        let c = from(&[
+            ("DAGWOOD_PROCESSES", "2"),
+            ("HOSTNAME", "web-1"),
+            ("KUBERNETES_SERVICE_HOST", "10.0.0.1"),
+        ])
+        .unwrap();
+        assert_eq!((c.process(), c.addresses()[0].as_str()), (1, "web-0:2101"));
+        // Several processes and nothing to tell this one's index: an error,
+        // not a silent single process.
+        let e = from(&[("DAGWOOD_PROCESSES", "2"), ("HOSTNAME", "laptop-3")]).unwrap_err();
+        assert!(e.to_string().contains("DAGWOOD_PROCESS_ID"), "{e}");
+        let e = from(&[
+            ("DAGWOOD_PROCESSES", "2"),
+            ("HOSTNAME", "laptop"),
+            ("DAGWOOD_K8S_SERVICE", "dw"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("\"laptop\""), "{e}");
+        assert_eq!(from(&[("DAGWOOD_PROCESSES", "1")]).unwrap().processes(), 1);
+    }
+}

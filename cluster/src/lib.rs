@@ -1,0 +1,42 @@
+//! Cluster execution for dagwood: the same task graphs, run across
+//! processes and machines on [timely-dataflow](https://docs.rs/timely).
+//!
+//! Every process runs the same program and builds the same graph; each
+//! runs its share of the tasks, values needed elsewhere travel serialized
+//! (postcard), and process 0 gathers the outputs. Start the processes with
+//! the `dagwood-launch` binary (`dagwood-launch -n 4 -- ./my-program`),
+//! under Slurm (`srun`), or as a Kubernetes StatefulSet; each finds its
+//! place with [`Cluster::from_env`].
+//!
+//! ```no_run
+//! use dagwood_cluster::Cluster;
+//! use dagwood_runtime::{delayed, sum};
+//!
+//! let cluster = Cluster::from_env()?;
+//! let squares = (0..10_000_i64).map(|i| delayed(i).map("square", |v: &i64| v * v));
+//! let total = sum(squares, 16)?;
+//! if let Some(total) = cluster.compute(&total)? {
+//!     println!("sum of squares: {total}"); // on process 0
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Values that travel between workers need a codec: common types have one,
+//! others get one from [`register`] or [`WireExt::wire`] (the type needs
+//! serde's `Serialize` and `DeserializeOwned`). A graph in which a value
+//! without a codec would have to travel is refused before any task runs,
+//! with an error naming the task.
+#![warn(missing_docs)]
+
+mod codec;
+mod config;
+mod connect;
+mod error;
+mod run;
+
+pub use codec::{is_registered, register, register_codec, Codec, WireExt};
+pub use config::{
+    expand_nodelist, read_hosts_file, Cluster, DEFAULT_BASE_PORT, DEFAULT_CONNECT_TIMEOUT,
+};
+pub use error::ClusterError;
+pub use run::Gather;

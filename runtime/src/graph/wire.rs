@@ -1,0 +1,170 @@
+//! A read-only view of a dynamic graph, task by task, for backends that run
+//! tasks somewhere else (the cluster backend in `dagwood-cluster`).
+//!
+//! The local schedulers never use this module. It exposes what a distributed
+//! backend needs and nothing more: the culled tasks in a topological order
+//! with their keys, inputs and output types ([`WireGraph`]), a way to run one
+//! task on input values it gathered itself ([`WireGraph::run`]), and a way to
+//! hand the computed outputs back as typed values ([`WireGraph::extract`]).
+//! It knows nothing of networks or serialization: a backend keys its codecs
+//! by [`ValueType`].
+
+use std::any::{type_name, Any, TypeId};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use super::args::Args;
+use super::node::Op;
+use crate::compute::{Computable, Outputs, Results};
+use crate::plan::build::Arena;
+use crate::{Error, Key, Result, TaskError};
+
+/// A task's value as it travels between tasks: shared and typed only at the
+/// edges. A backend that moves values between processes converts it to and
+/// from bytes with a codec chosen by the task's [`ValueType`].
+pub type Value = Arc<dyn Any + Send + Sync>;
+
+/// The Rust type of the value a task produces: its [`TypeId`] (to pick a
+/// codec) and its name (for error messages).
+///
+/// ```
+/// use dagwood_runtime::ValueType;
+/// let t = ValueType::of::<Vec<f64>>();
+/// assert_eq!(t.id(), std::any::TypeId::of::<Vec<f64>>());
+/// assert!(t.name().contains("Vec<f64>"));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ValueType {
+    id: TypeId,
+    name: &'static str,
+}
+
+impl ValueType {
+    /// The value type of `T`.
+    pub fn of<T: Any>() -> ValueType {
+        ValueType {
+            id: TypeId::of::<T>(),
+            name: type_name::<T>(),
+        }
+    }
+
+    /// The type's id.
+    pub fn id(&self) -> TypeId {
+        self.id
+    }
+
+    /// The type's name, as `std::any::type_name` gives it.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+/// The culled graph behind some handles, one entry per task, in an order
+/// where every task comes after its inputs (the order the `Sync` scheduler
+/// runs them in, without fusion). Tasks are named by their position in
+/// this order; building it twice from the same handles, or from handles
+/// built the same way in another process of the same program, gives the
+/// same positions.
+///
+/// ```
+/// use dagwood_runtime::{delayed, WireGraph};
+/// let a = delayed(20_i64);
+/// let b = a.map("double", |v: &i64| v * 2);
+/// let g = WireGraph::new(&b);
+/// assert_eq!(g.len(), 2);
+/// assert!(g.is_constant(0));
+/// assert_eq!(g.inputs(1), &[0]);
+/// assert_eq!(g.key(1).name(), "double");
+/// // Run task by task, as a backend would, then hand the output back typed.
+/// let x = g.run(0, vec![]).unwrap();
+/// let y = g.run(1, vec![x]).unwrap();
+/// assert_eq!(WireGraph::extract(&b, vec![y]).unwrap(), 40);
+/// ```
+pub struct WireGraph {
+    arena: Arena,
+}
+
+impl WireGraph {
+    /// Culls and orders the graph behind `what`.
+    pub fn new<C: Computable + ?Sized>(what: &C) -> WireGraph {
+        let mut outputs = Outputs::default();
+        what.collect(&mut outputs);
+        WireGraph {
+            arena: Arena::build(&outputs.0),
+        }
+    }
+
+    /// Number of tasks.
+    pub fn len(&self) -> usize {
+        self.arena.nodes.len()
+    }
+
+    /// True when there are no tasks (never, for a graph with an output).
+    pub fn is_empty(&self) -> bool {
+        self.arena.nodes.is_empty()
+    }
+
+    /// The key of task `t`.
+    ///
+    /// # Panics
+    /// If `t >= self.len()` (as for all methods taking a task position).
+    pub fn key(&self, t: usize) -> &Key {
+        &self.arena.nodes[t].key
+    }
+
+    /// The inputs of task `t` as task positions, in argument order (an
+    /// input used twice appears twice).
+    pub fn inputs(&self, t: usize) -> &[u32] {
+        self.arena.deps.row(t)
+    }
+
+    /// The tasks that take task `t`'s value (once per edge).
+    pub fn dependents(&self, t: usize) -> &[u32] {
+        self.arena.dependents.row(t)
+    }
+
+    /// True when task `t` is a value known when the graph was built
+    /// (`delayed(value)`): every process that built the graph holds it, so
+    /// it never needs to travel.
+    pub fn is_constant(&self, t: usize) -> bool {
+        matches!(self.arena.nodes[t].op, Op::Value(_))
+    }
+
+    /// The type of task `t`'s value.
+    pub fn value_type(&self, t: usize) -> ValueType {
+        (self.arena.nodes[t].ty)()
+    }
+
+    /// The requested outputs as task positions, in request order.
+    pub fn outputs(&self) -> &[u32] {
+        &self.arena.outputs
+    }
+
+    /// Runs task `t` on its input values (in the order of
+    /// [`inputs`](Self::inputs)). A task that returns `Err` or panics gives
+    /// [`Error::Task`] naming its key.
+    pub fn run(&self, t: usize, inputs: Vec<Value>) -> Result<Value> {
+        let node = &self.arena.nodes[t];
+        let result = match &node.op {
+            Op::Value(v) => Ok(v.clone()),
+            Op::Call(f) => {
+                let mut args = Args::with_capacity(inputs.len());
+                for v in inputs {
+                    args.push(v);
+                }
+                catch_unwind(AssertUnwindSafe(|| f(&mut args)))
+                    .unwrap_or_else(|payload| Err(TaskError::from_panic(payload)))
+            }
+        };
+        result.map_err(|cause| Error::Task {
+            key: node.key.clone(),
+            cause,
+        })
+    }
+
+    /// Turns the values of the outputs (in the order of
+    /// [`outputs`](Self::outputs)) into what computing `what` gives.
+    pub fn extract<C: Computable + ?Sized>(what: &C, values: Vec<Value>) -> Result<C::Output> {
+        what.extract(&mut Results(values.into_iter()))
+    }
+}
