@@ -518,7 +518,12 @@ pub(crate) fn drop_all(refs: Vec<TaskRef>) {
     loop {
         // Each drop may push more into DEFERRED (no borrow is held here).
         batch.clear();
-        batch = DEFERRED.with(|d| d.borrow_mut().as_mut().map(std::mem::take).unwrap_or_default());
+        batch = DEFERRED.with(|d| {
+            d.borrow_mut()
+                .as_mut()
+                .map(std::mem::take)
+                .unwrap_or_default()
+        });
         if batch.is_empty() {
             break;
         }
