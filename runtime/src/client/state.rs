@@ -265,7 +265,17 @@ impl Task {
                 }
             }
         }
-        lock(&self.inner).inputs = inputs;
+        {
+            let mut g = lock(&self.inner);
+            if g.state.is_done() {
+                // Settled already through a failed or cancelled input: it
+                // will not run, so it holds none of its inputs.
+                drop(g);
+                drop_all(inputs);
+            } else {
+                g.inputs = inputs;
+            }
+        }
         if let Some(outcome) = broken {
             settle(self, outcome);
             return None;
