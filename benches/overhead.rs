@@ -15,6 +15,10 @@ use workloads::*;
 mod diagnostics_workload;
 use diagnostics_workload::{run_variant, shapes, spin_graph, DIAG_TASKS, VARIANTS};
 
+#[path = "workloads/client.rs"]
+mod client_workload;
+use client_workload::{map_gather, submit_gather, CLIENT_TASKS};
+
 fn threads() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
@@ -94,5 +98,22 @@ fn diagnostics(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, independent, dynamic, chain, diagnostics);
+/// The futures client: 10,000 tiny tasks submitted to a running client and
+/// gathered (`workloads/client.rs`); `benches/peers/run_client.sh` sets it
+/// beside `dask.distributed`.
+fn client(c: &mut Criterion) {
+    let mut g = c.benchmark_group("client");
+    g.throughput(Throughput::Elements(CLIENT_TASKS as u64));
+    g.sample_size(30);
+    let client = dagwood::client::Client::new().expect("client threads");
+    g.bench_function("submit-gather", |b| {
+        b.iter(|| submit_gather(&client, black_box(1)))
+    });
+    g.bench_function("map-gather", |b| {
+        b.iter(|| map_gather(&client, black_box(1)))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, independent, dynamic, chain, diagnostics, client);
 criterion_main!(benches);

@@ -4,7 +4,7 @@
 #   peers_venv "import dask.dataframe, pandas, polars, pyarrow" "dask[dataframe]" pandas polars pyarrow
 #
 # creates benches/peers/.venv when missing and pip-installs the packages
-# (the 2024 Dask line first, the newest as a fallback) when the Python
+# (the 2024 Dask and distributed line first, the newest as a fallback) when the Python
 # statement fails. Sets $venv.
 peers_venv() {
   local check=$1
@@ -17,7 +17,7 @@ peers_venv() {
   if ! "$venv/bin/python" -c "$check" 2>/dev/null; then
     local pinned=()
     for p in "$@"; do
-      case $p in dask*) pinned+=("$p==2024.*") ;; *) pinned+=("$p") ;; esac
+      case $p in dask* | distributed) pinned+=("$p==2024.*") ;; *) pinned+=("$p") ;; esac
     done
     "$venv/bin/pip" install --quiet "${pinned[@]}" || "$venv/bin/pip" install --quiet "$@"
   fi

@@ -4,6 +4,8 @@
 //! Most users reach it through the `dagwood` facade crate. Graphs come from
 //! [`Delayed`] handles (dynamic) or from the `graph!` macro (static, see
 //! [`StaticGraph`]); [`Plan`] shows what will run; a [`Scheduler`] runs it.
+//! The futures [`Client`] runs tasks in the background as they are
+//! submitted (Dask's `distributed.Client`); see [`client`].
 //!
 //! ```
 //! use dagwood_runtime::{delayed, sum, Scheduler};

@@ -43,7 +43,9 @@ fn gate(parties: usize) -> (Arc<Barrier>, Arc<Barrier>) {
 fn hundred_thousand_tiny_tasks_all_gathered() {
     let client = Client::with_threads(2).unwrap();
     let n = 100_000u64;
-    let fs: Vec<Future<u64>> = (0..n).map(|i| client.submit(|x: u64| x * 3 + 1, i)).collect();
+    let fs: Vec<Future<u64>> = (0..n)
+        .map(|i| client.submit(|x: u64| x * 3 + 1, i))
+        .collect();
     guard(&fs);
     let values = client.gather(&fs).unwrap();
     assert_eq!(values.len(), n as usize);
@@ -265,8 +267,10 @@ fn cancel_drops_queued_work_and_frees_memory() {
     let queued: Vec<Future<usize>> = (0..100)
         .map(|_| client.submit(|t: Tracked| t.1.len(), Tracked::new(&live)))
         .collect();
-    let dependents: Vec<Future<usize>> =
-        queued.iter().map(|q| client.submit(|n: usize| n + 1, q)).collect();
+    let dependents: Vec<Future<usize>> = queued
+        .iter()
+        .map(|q| client.submit(|n: usize| n + 1, q))
+        .collect();
     let unrelated = client.map(|i: u32| i + 1, 0..10);
     assert_eq!(live.load(Ordering::SeqCst), 100);
     client.cancel(&queued);
@@ -276,7 +280,10 @@ fn cancel_drops_queued_work_and_frees_memory() {
     assert!(dependents.iter().all(|f| f.status() == Status::Cancelled));
     release.wait();
     guard(&unrelated);
-    assert_eq!(client.gather(&unrelated).unwrap(), (1..=10).collect::<Vec<_>>());
+    assert_eq!(
+        client.gather(&unrelated).unwrap(),
+        (1..=10).collect::<Vec<_>>()
+    );
     assert_eq!(busy.result().unwrap(), 1);
     let err = client.gather(&dependents).unwrap_err();
     assert!(matches!(err, Error::Cancelled { .. }));
@@ -309,7 +316,10 @@ fn cancel_mid_run_with_many_tasks_never_hangs() {
     client.cancel(&fs[5_000..]);
     guard(&fs);
     guard(&others);
-    let cancelled = fs.iter().filter(|f| f.status() == Status::Cancelled).count();
+    let cancelled = fs
+        .iter()
+        .filter(|f| f.status() == Status::Cancelled)
+        .count();
     let finished = fs.iter().filter(|f| f.status() == Status::Finished).count();
     assert_eq!(cancelled + finished, 20_000);
     assert!(cancelled <= 15_000);
@@ -383,7 +393,11 @@ fn async_gather_under_a_hand_written_executor() {
 fn compute_runs_graphs_on_the_client() {
     let client = Client::with_threads(2).unwrap();
     let parts: Vec<_> = (0..500i64)
-        .map(|i| delayed(i).map("square", |v: &i64| v * v).map("inc", |v: &i64| v + 1))
+        .map(|i| {
+            delayed(i)
+                .map("square", |v: &i64| v * v)
+                .map("inc", |v: &i64| v + 1)
+        })
         .collect();
     let total = sum(parts.clone(), 16).unwrap();
     let f = client.compute(total.clone());

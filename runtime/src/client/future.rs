@@ -177,10 +177,9 @@ impl<T: Send + Sync + 'static> Future<T> {
             State::Cancelled | State::Released => Err(Error::Cancelled {
                 key: task.key.clone(),
             }),
-            State::Waiting | State::Queued | State::Running => Err(Error::Internal(format!(
-                "{} is not done yet",
-                task.key
-            ))),
+            State::Waiting | State::Queued | State::Running => {
+                Err(Error::Internal(format!("{} is not done yet", task.key)))
+            }
         }
     }
 

@@ -32,10 +32,7 @@ where
     let mut ready = Vec::new();
     let mut unit_tasks: Vec<TaskRef> = Vec::with_capacity(units.len());
     for u in 0..units.len() {
-        let nodes: Vec<Arc<Node>> = units
-            .tasks(u)
-            .map(|t| arena.nodes[t].clone())
-            .collect();
+        let nodes: Vec<Arc<Node>> = units.tasks(u).map(|t| arena.nodes[t].clone()).collect();
         let key = nodes
             .last()
             .map_or_else(|| Key::new("unit").with_index(u as u64), |n| n.key.clone());

@@ -47,9 +47,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-pub use args::{FutureArg, IntoFutureArg, SubmitArgs};
 #[doc(hidden)]
 pub use args::{Bound, One, Slot};
+pub use args::{FutureArg, IntoFutureArg, SubmitArgs};
 pub use as_completed::AsCompleted;
 pub use future::{Future, Status};
 pub use gather::{wait, GatherFuture, ResultFuture};
@@ -363,7 +363,8 @@ impl Client {
 
     /// A future for one value in hand.
     pub fn scatter_one<T: Send + Sync + 'static>(&self, value: T) -> Future<T> {
-        let key = Key::new("scatter").with_index(self.inner.counter.fetch_add(1, Ordering::Relaxed));
+        let key =
+            Key::new("scatter").with_index(self.inner.counter.fetch_add(1, Ordering::Relaxed));
         Future::from_ref(Task::finished(key, Arc::new(value) as AnyValue))
     }
 

@@ -5,7 +5,7 @@
 //! through the queue for chains) and queues the rest.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
@@ -29,7 +29,16 @@ pub(crate) struct Pool {
     queue: Mutex<Queue>,
     cond: Condvar,
     mode: AtomicU8,
+    /// The queue's length, readable without the lock (by spinning workers).
+    len: AtomicUsize,
+    /// Workers looking for work without sleeping: a push need not wake anyone.
+    spinning: AtomicUsize,
 }
+
+/// How long an idle worker keeps looking before it sleeps: a few spins,
+/// then yields. Waking a sleeping thread costs a system call on both sides,
+/// more than a tiny task; a submitter usually pushes again within this time.
+const SPINS: u32 = 64;
 
 impl Pool {
     pub(crate) fn new() -> Pool {
@@ -41,13 +50,16 @@ impl Pool {
             }),
             cond: Condvar::new(),
             mode: AtomicU8::new(RUNNING),
+            len: AtomicUsize::new(0),
+            spinning: AtomicUsize::new(0),
         }
     }
 
     pub(crate) fn push(&self, task: Arc<Task>) {
         let mut q = lock(&self.queue);
         q.tasks.push_back(task);
-        if q.sleeping > 0 {
+        self.len.store(q.tasks.len(), Ordering::Release);
+        if q.sleeping > 0 && self.spinning.load(Ordering::Acquire) == 0 {
             self.cond.notify_one();
         }
     }
@@ -57,7 +69,8 @@ impl Pool {
         let before = q.tasks.len();
         q.tasks.extend(tasks);
         let added = q.tasks.len() - before;
-        if added == 1 && q.sleeping > 0 {
+        self.len.store(q.tasks.len(), Ordering::Release);
+        if added == 1 && q.sleeping > 0 && self.spinning.load(Ordering::Acquire) == 0 {
             self.cond.notify_one();
         } else if added > 1 && q.sleeping > 0 {
             self.cond.notify_all();
@@ -102,8 +115,31 @@ impl Pool {
         self.cond.notify_all();
     }
 
+    /// Looks for work for a while without sleeping; true if some appeared.
+    fn spin(&self) -> bool {
+        self.spinning.fetch_add(1, Ordering::AcqRel);
+        let mut found = false;
+        for i in 0..SPINS {
+            if self.len.load(Ordering::Acquire) > 0 || self.mode.load(Ordering::Acquire) != RUNNING
+            {
+                found = true;
+                break;
+            }
+            if i < SPINS / 4 {
+                for _ in 0..64 {
+                    std::hint::spin_loop();
+                }
+            } else {
+                std::thread::yield_now();
+            }
+        }
+        self.spinning.fetch_sub(1, Ordering::AcqRel);
+        found
+    }
+
     fn work(&self) {
         let mut q = lock(&self.queue);
+        let mut spun = false;
         loop {
             let Some(task) = q.tasks.pop_front() else {
                 if self.mode.load(Ordering::Acquire) != RUNNING && q.active == 0 {
@@ -111,14 +147,29 @@ impl Pool {
                     self.cond.notify_all();
                     return;
                 }
+                if !spun {
+                    drop(q);
+                    spun = true;
+                    self.spin();
+                    q = lock(&self.queue);
+                    continue;
+                }
                 q.sleeping += 1;
                 q = match self.cond.wait(q) {
                     Ok(g) => g,
                     Err(poisoned) => poisoned.into_inner(),
                 };
                 q.sleeping -= 1;
+                spun = false;
                 continue;
             };
+            self.len.store(q.tasks.len(), Ordering::Release);
+            // Pushes skip the wake-up while a worker spins: pass it on when
+            // more work is waiting, or a long task would hold it up.
+            if !q.tasks.is_empty() && q.sleeping > 0 {
+                self.cond.notify_one();
+            }
+            spun = false;
             q.active += 1;
             drop(q);
             let mut next = Some(task);

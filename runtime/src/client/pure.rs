@@ -31,6 +31,9 @@ pub(crate) fn pure_key<F: 'static, A: Hash>(args: &A) -> Key {
     Key::new(name_of::<F>()).with_index(h.finish())
 }
 
+/// A task made for the table, with the inputs it is still to be registered with.
+pub(crate) type NewTask = (Arc<Task>, Vec<TaskRef>);
+
 /// Pure tasks by key. Entries are weak: a task leaves when its last
 /// reference goes (dead entries are swept as the table grows).
 #[derive(Default)]
@@ -53,7 +56,7 @@ impl Dedup {
         &self,
         key: &Key,
         make: impl FnOnce() -> (Arc<Task>, TaskRef, Vec<TaskRef>),
-    ) -> (TaskRef, Option<(Arc<Task>, Vec<TaskRef>)>) {
+    ) -> (TaskRef, Option<NewTask>) {
         let mut t = lock(&self.table);
         if let Some(existing) = t.tasks.get(key).and_then(Weak::upgrade) {
             // A cancelled call runs again when submitted again.

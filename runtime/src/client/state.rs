@@ -265,7 +265,17 @@ impl Task {
                 }
             }
         }
-        lock(&self.inner).inputs = inputs;
+        {
+            let mut g = lock(&self.inner);
+            if g.state.is_done() {
+                // Settled already through a failed or cancelled input: it
+                // will not run, so it holds none of its inputs.
+                drop(g);
+                drop_all(inputs);
+            } else {
+                g.inputs = inputs;
+            }
+        }
         if let Some(outcome) = broken {
             settle(self, outcome);
             return None;
@@ -518,7 +528,12 @@ pub(crate) fn drop_all(refs: Vec<TaskRef>) {
     loop {
         // Each drop may push more into DEFERRED (no borrow is held here).
         batch.clear();
-        batch = DEFERRED.with(|d| d.borrow_mut().as_mut().map(std::mem::take).unwrap_or_default());
+        batch = DEFERRED.with(|d| {
+            d.borrow_mut()
+                .as_mut()
+                .map(std::mem::take)
+                .unwrap_or_default()
+        });
         if batch.is_empty() {
             break;
         }
