@@ -4,6 +4,7 @@
 
 pub mod array;
 pub mod bag;
+mod compute;
 pub mod dataframe;
 pub(crate) mod files;
 pub(crate) mod shuffle;

@@ -121,6 +121,10 @@ pub enum Error {
         /// Its exit status and error output.
         message: String,
     },
+    /// A collection could not be turned into tasks, or its computed parts
+    /// into its result (for example a block of the wrong shape).
+    #[error("{0}")]
+    Collection(#[source] BoxError),
     /// The task of a client [`Future`](crate::client::Future) was cancelled
     /// (or one of its inputs was), or the client shut down before it ran.
     #[error("task {key} was cancelled")]

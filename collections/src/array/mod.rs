@@ -323,6 +323,11 @@ impl<T: Element> Array<T> {
     pub fn compute_with(&self, scheduler: &Scheduler) -> Result<ArrayD<T>> {
         let blocks = self.to_delayed()?;
         let parts = compute_all_with(&blocks, scheduler)?;
+        self.assemble(parts)
+    }
+
+    /// The whole array from its computed blocks, in C order of the grid.
+    pub(crate) fn assemble(&self, parts: Vec<ArrayD<T>>) -> Result<ArrayD<T>> {
         let mut out = ArrayD::<T>::from_elem(IxDyn(&self.shape), T::default());
         for (flat, part) in parts.into_iter().enumerate() {
             let idx = self.chunks.unravel(flat);

@@ -553,7 +553,12 @@ impl DataFrame {
     /// Computes the whole frame with `scheduler`.
     pub fn compute_with(&self, scheduler: &Scheduler) -> Result<RecordBatch> {
         let parts = compute_all_with(&self.to_delayed()[..], scheduler)?;
-        Ok(concat(&self.schema, &parts)?)
+        self.assemble(&parts)
+    }
+
+    /// The whole frame from its computed partitions.
+    pub(crate) fn assemble(&self, parts: &[RecordBatch]) -> Result<RecordBatch> {
+        Ok(concat(&self.schema, parts)?)
     }
 
     /// Computes the partitions and keeps them in memory: a frame whose
