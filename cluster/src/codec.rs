@@ -28,7 +28,7 @@ pub trait Codec: Send + Sync {
 }
 
 /// The postcard codec of a serde type.
-struct Postcard<T>(PhantomData<fn() -> T>);
+pub(crate) struct Postcard<T>(pub(crate) PhantomData<fn() -> T>);
 
 impl<T> Codec for Postcard<T>
 where
@@ -67,6 +67,8 @@ fn registry() -> &'static Registry {
             String, (),
         );
         builtin!(Vec<f64>, Vec<i64>, Vec<u64>, Vec<String>);
+        #[cfg(feature = "collections")]
+        crate::collections::builtin(&mut map);
         RwLock::new(map)
     })
 }

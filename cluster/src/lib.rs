@@ -29,14 +29,18 @@
 #![warn(missing_docs)]
 
 mod codec;
+#[cfg(feature = "collections")]
+mod collections;
 mod config;
 mod connect;
 mod error;
 mod run;
 
 pub use codec::{is_registered, register, register_codec, Codec, WireExt};
+#[cfg(feature = "collections")]
+pub use collections::register_bag_item;
 pub use config::{
     expand_nodelist, read_hosts_file, Cluster, DEFAULT_BASE_PORT, DEFAULT_CONNECT_TIMEOUT,
 };
 pub use error::ClusterError;
-pub use run::Gather;
+pub use run::{ClusterStats, Gather, SendStats};

@@ -160,11 +160,47 @@ impl Cluster {
             })
     }
 
+    /// [`compute`](Self::compute), and what was sent: this process's
+    /// figures and, on process 0, every process's (see [`ClusterStats`]).
+    ///
+    /// ```
+    /// use dagwood_cluster::Cluster;
+    /// use dagwood_runtime::{delayed, sum};
+    /// let total = sum((1..=100_i64).map(|i| delayed(i).map("inc", |v: &i64| v + 1)), 4).unwrap();
+    /// let (got, stats) = Cluster::single().with_threads(2).compute_with_stats(&total).unwrap();
+    /// assert_eq!(got, Some(5150));
+    /// assert_eq!(stats.total().tasks_run, stats.local.tasks_run);
+    /// assert_eq!(stats.total().bytes_sent, 0); // one process: nothing leaves it
+    /// assert!(stats.local.values_sent_within > 0); // but its two workers exchange partials
+    /// ```
+    pub fn compute_with_stats<C: Gather + ?Sized>(
+        &self,
+        what: &C,
+    ) -> Result<(Option<C::Output>, ClusterStats), ClusterError> {
+        let (values, stats) = self.compute_values(what, false)?;
+        let out = match values {
+            Some(v) => Some(WireGraph::extract(what, v)?),
+            None => None,
+        };
+        Ok((out, stats))
+    }
+
     fn compute_at<C: Gather + ?Sized>(
         &self,
         what: &C,
         everywhere: bool,
     ) -> Result<Option<C::Output>, ClusterError> {
+        match self.compute_values(what, everywhere)?.0 {
+            Some(v) => Ok(Some(WireGraph::extract(what, v)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn compute_values<C: Gather + ?Sized>(
+        &self,
+        what: &C,
+        everywhere: bool,
+    ) -> Result<(Option<Vec<Value>>, ClusterStats), ClusterError> {
         what.register_codecs();
         let graph = Arc::new(WireGraph::new(what));
         let gatherers = if everywhere {
@@ -180,18 +216,14 @@ impl Cluster {
             self.process(),
             gatherers,
         )?);
-        let values = self.execute(graph, plan)?;
-        match values {
-            Some(v) => Ok(Some(WireGraph::extract(what, v)?)),
-            None => Ok(None),
-        }
+        self.execute(graph, plan)
     }
 
     fn execute(
         &self,
         graph: Arc<WireGraph>,
         plan: Arc<RunPlan>,
-    ) -> Result<Option<Vec<Value>>, ClusterError> {
+    ) -> Result<(Option<Vec<Value>>, ClusterStats), ClusterError> {
         let me = self.process();
         let timely_err = |message: String| ClusterError::Timely {
             process: me,
@@ -235,18 +267,17 @@ impl Cluster {
         }
 
         let threads = self.threads();
-        let (tx, rx) = mpsc::channel::<Result<Option<Vec<Value>>, ClusterError>>();
+        let (tx, rx) = mpsc::channel::<Result<WorkerResult, ClusterError>>();
         let tx = Mutex::new(tx);
         let guards = timely::execute::execute_from(
             builders,
             Box::new(()),
             WorkerConfig::default(),
             move |worker| {
-                let result =
-                    catch_unwind(AssertUnwindSafe(|| run_worker(worker, &graph, &plan, me)))
-                        .unwrap_or_else(|payload| {
-                            Err(lost_peer(me, &panic_text(payload.as_ref())))
-                        });
+                let result = catch_unwind(AssertUnwindSafe(|| {
+                    run_worker(worker, &graph, &plan, me, threads)
+                }))
+                .unwrap_or_else(|payload| Err(lost_peer(me, &panic_text(payload.as_ref()))));
                 if let Ok(tx) = tx.lock() {
                     let _ = tx.send(result);
                 }
@@ -255,11 +286,20 @@ impl Cluster {
         .map_err(timely_err)?;
 
         let mut outputs = None;
+        let mut stats = ClusterStats {
+            local: SendStats::default(),
+            per_process: Vec::new(),
+        };
         let mut first_err: Option<ClusterError> = None;
         for _ in 0..threads {
             match rx.recv() {
-                Ok(Ok(Some(v))) => outputs = Some(v),
-                Ok(Ok(None)) => {}
+                Ok(Ok(r)) => {
+                    stats.local.add(&r.sent);
+                    if let Some(v) = r.outputs {
+                        outputs = Some(v);
+                        stats.per_process = r.per_process;
+                    }
+                }
                 Ok(Err(e)) => {
                     // A task's own failure explains more than what followed it.
                     let better = matches!(e, ClusterError::Task { .. })
@@ -278,7 +318,7 @@ impl Cluster {
             None => {
                 drop(guards);
                 comm_guard_release();
-                Ok(outputs)
+                Ok((outputs, stats))
             }
             Some(e @ (ClusterError::PeerLost { .. } | ClusterError::Timely { .. })) => {
                 // After a broken connection timely's threads may never finish:
@@ -336,6 +376,73 @@ enum Body {
         process: u32,
         message: String,
     },
+    /// A worker's figures, sent to the gatherers at the end.
+    Stats {
+        process: u32,
+        sent: SendStats,
+    },
+}
+
+/// What one process sent during a run (summed over its workers). Only the
+/// encoded task values count, not the few bytes of framing per message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SendStats {
+    /// Bytes of encoded values sent to workers of other processes (once
+    /// per receiving worker).
+    pub bytes_sent: u64,
+    /// Values sent to workers of other processes.
+    pub values_sent: u64,
+    /// Bytes of encoded values passed between workers of this process
+    /// (serialized too, but they never reach the network).
+    pub bytes_sent_within: u64,
+    /// Values passed between workers of this process.
+    pub values_sent_within: u64,
+    /// Tasks run (constants excluded).
+    pub tasks_run: u64,
+}
+
+impl SendStats {
+    fn add(&mut self, o: &SendStats) {
+        self.bytes_sent += o.bytes_sent;
+        self.values_sent += o.values_sent;
+        self.bytes_sent_within += o.bytes_sent_within;
+        self.values_sent_within += o.values_sent_within;
+        self.tasks_run += o.tasks_run;
+    }
+}
+
+/// What a run sent between processes, from
+/// [`Cluster::compute_with_stats`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClusterStats {
+    /// This process's figures.
+    pub local: SendStats,
+    /// Every process's figures, by process index, on process 0 (empty on
+    /// the others).
+    pub per_process: Vec<SendStats>,
+}
+
+impl ClusterStats {
+    /// The figures summed over all processes (on process 0; elsewhere
+    /// this process's own).
+    pub fn total(&self) -> SendStats {
+        if self.per_process.is_empty() {
+            return self.local;
+        }
+        let mut t = SendStats::default();
+        self.per_process.iter().for_each(|p| t.add(p));
+        t
+    }
+}
+
+/// What one worker hands back: the outputs (gatherers only), its own
+/// figures, and (gatherers) every process's.
+struct WorkerResult {
+    outputs: Option<Vec<Value>>,
+    sent: SendStats,
+    per_process: Vec<SendStats>,
 }
 
 /// Where each task runs and where its value goes; the same on every process.
@@ -570,8 +677,12 @@ fn run_worker(
     graph: &WireGraph,
     plan: &RunPlan,
     process: usize,
-) -> Result<Option<Vec<Value>>, ClusterError> {
+    threads: usize,
+) -> Result<WorkerResult, ClusterError> {
     let me = worker.index() as u32;
+    let threads = threads.max(1) as u32;
+    let process_of = |w: u32| w / threads;
+    let mut sent_stats = SendStats::default();
     let peers = worker.peers() as u32;
     let inbox: Rc<RefCell<Vec<Msg>>> = Rc::new(RefCell::new(Vec::new()));
     let sink = inbox.clone();
@@ -615,13 +726,15 @@ fn run_worker(
             })
     };
 
+    // Gatherers: every process's figures, as the workers report them.
+    let mut per_process = vec![SendStats::default(); (peers / threads) as usize];
     let mut last_step = Instant::now();
     loop {
         let received = std::mem::take(&mut *inbox.borrow_mut());
         let mut progressed = !received.is_empty();
         for msg in received {
             let t = msg.task as usize;
-            if let Err(e) = receive(graph, msg, &mut values, process) {
+            if let Err(e) = receive(graph, msg, &mut values, &mut per_process, process) {
                 // A failure reported by another worker reached everyone
                 // already; one found here (a value that does not decode)
                 // must be told to the others, or they would wait for this
@@ -662,6 +775,7 @@ fn run_worker(
                 // Present: readiness was checked above.
                 args.extend(v);
             }
+            sent_stats.tasks_run += 1;
             let result = graph.run(t, args).map_err(|e| match e {
                 dagwood_runtime::Error::Task { key, cause } => ClusterError::Task {
                     key: key.to_string(),
@@ -682,6 +796,13 @@ fn run_worker(
                     let bytes =
                         encode(codec.as_ref(), &value).map_err(|m| codec_err(t, "encode", m))?;
                     for &to in dests {
+                        if process_of(to) == process_of(me) {
+                            sent_stats.bytes_sent_within += bytes.len() as u64;
+                            sent_stats.values_sent_within += 1;
+                        } else {
+                            sent_stats.bytes_sent += bytes.len() as u64;
+                            sent_stats.values_sent += 1;
+                        }
                         input.send(Msg {
                             to,
                             task: t as u32,
@@ -731,8 +852,21 @@ fn run_worker(
         last_step = Instant::now();
     }
 
-    // Close this worker's input; the dataflow ends when every worker has,
-    // and every message sent is delivered by then.
+    // Report this worker's figures to the gatherers, then close its
+    // input; the dataflow ends when every worker has, and every message
+    // sent is delivered by then.
+    if failure.is_none() {
+        for &to in plan.gatherers.iter().filter(|&&g| g != me) {
+            input.send(Msg {
+                to,
+                task: 0,
+                body: Body::Stats {
+                    process: process as u32,
+                    sent: sent_stats,
+                },
+            });
+        }
+    }
     drop(input);
     while worker.has_dataflows() {
         worker.step_or_park(Some(Duration::from_millis(20)));
@@ -741,18 +875,24 @@ fn run_worker(
     if failure.is_none() {
         let late = std::mem::take(&mut *inbox.borrow_mut());
         for msg in late {
-            if let Body::Failed {
-                key,
-                process,
-                message,
-            } = msg.body
-            {
-                failure = Some(ClusterError::Task {
+            match msg.body {
+                Body::Failed {
                     key,
-                    process: process as usize,
+                    process,
                     message,
-                });
-                break;
+                } => {
+                    failure.get_or_insert(ClusterError::Task {
+                        key,
+                        process: process as usize,
+                        message,
+                    });
+                }
+                Body::Stats { process, sent } => {
+                    if let Some(p) = per_process.get_mut(process as usize) {
+                        p.add(&sent);
+                    }
+                }
+                Body::Value(_) => {}
             }
         }
     }
@@ -760,7 +900,14 @@ fn run_worker(
         return Err(e);
     }
     if !gatherer {
-        return Ok(None);
+        return Ok(WorkerResult {
+            outputs: None,
+            sent: sent_stats,
+            per_process: Vec::new(),
+        });
+    }
+    if let Some(p) = per_process.get_mut(process) {
+        p.add(&sent_stats);
     }
     let mut outputs = Vec::with_capacity(graph.outputs().len());
     for &o in graph.outputs() {
@@ -778,7 +925,11 @@ fn run_worker(
         };
         outputs.push(v);
     }
-    Ok(Some(outputs))
+    Ok(WorkerResult {
+        outputs: Some(outputs),
+        sent: sent_stats,
+        per_process,
+    })
 }
 
 /// Tells every other worker that this run failed, and sends it off now.
@@ -814,10 +965,17 @@ fn receive(
     graph: &WireGraph,
     msg: Msg,
     values: &mut HashMap<usize, Value>,
+    per_process: &mut [SendStats],
     me: usize,
 ) -> Result<(), ClusterError> {
     let t = msg.task as usize;
     match msg.body {
+        Body::Stats { process, sent } => {
+            if let Some(p) = per_process.get_mut(process as usize) {
+                p.add(&sent);
+            }
+            Ok(())
+        }
         Body::Failed {
             key,
             process,

@@ -1,0 +1,375 @@
+//! Collections on the cluster: array, bag and data frame graphs give the
+//! single-process results on 2 and 3 processes (through `dagwood-launch`),
+//! and only partials travel. Same harness as `launch.rs`: the launcher
+//! re-runs this test binary as the program, one port range per test.
+#![cfg(feature = "collections")]
+
+use std::io::Read;
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use dagwood_cluster::{Cluster, SendStats};
+use dagwood_collections::array::Array;
+use dagwood_collections::bag::Bag;
+use dagwood_collections::dataframe::{Agg, DataFrame};
+use dagwood_runtime::compute_all;
+
+const LAUNCH: &str = env!("CARGO_BIN_EXE_dagwood-launch");
+
+// ---------------------------------------------------------------- workloads
+
+/// 1024 x 1024 normal samples (8 MB of f64) in 64 blocks of 128 x 128.
+fn normal() -> Array<f64> {
+    Array::<f64>::random_normal(&[1024, 1024], &[128, 128], 3.0, 2.0, 7).expect("an array")
+}
+
+fn bits(xs: impl IntoIterator<Item = f64>) -> String {
+    xs.into_iter()
+        .map(|x| format!("{:x}", x.to_bits()))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Bag of words: one line per number, a few words per line.
+fn words() -> Bag<(String, usize)> {
+    let lines: Vec<String> = (0..4000_u64)
+        .map(|i| format!("w{} w{} x{} common", i % 7, i % 13, i % 101))
+        .collect();
+    Bag::from_sequence(lines, 12)
+        .expect("a bag")
+        .flat_map(|l: String| l.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+        .frequencies()
+        .expect("frequencies")
+}
+
+fn frame() -> DataFrame {
+    let n = 20_000_i64;
+    let k: Vec<String> = (0..n).map(|i| format!("k{}", (i * 7919) % 37)).collect();
+    let x: Vec<f64> = (0..n).map(|i| ((i * 31) % 1000) as f64 / 8.0).collect();
+    let y: Vec<i64> = (0..n).map(|i| i % 5).collect();
+    DataFrame::from_arrays(
+        [
+            ("k", Arc::new(StringArray::from(k)) as ArrayRef),
+            ("x", Arc::new(Float64Array::from(x)) as ArrayRef),
+            ("y", Arc::new(Int64Array::from(y)) as ArrayRef),
+        ],
+        10,
+    )
+    .expect("a frame")
+}
+
+fn grouped() -> DataFrame {
+    frame()
+        .groupby(["k"])
+        .expect("groupby")
+        .agg([
+            Agg::mean("x").alias("x_mean"),
+            Agg::count("x").alias("x_count"),
+            Agg::sum("y"),
+        ])
+        .expect("agg")
+}
+
+fn show_batch(b: &RecordBatch) -> String {
+    // Rows sorted, so that the text does not depend on row order.
+    let mut rows: Vec<String> = (0..b.num_rows())
+        .map(|r| {
+            b.columns()
+                .iter()
+                .map(|c| arrow_cast_display(c, r))
+                .collect::<Vec<_>>()
+                .join("|")
+        })
+        .collect();
+    rows.sort();
+    format!(
+        "{:?} {}",
+        b.schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect::<Vec<_>>(),
+        rows.join(";")
+    )
+}
+
+fn arrow_cast_display(c: &ArrayRef, r: usize) -> String {
+    if let Some(a) = c.as_any().downcast_ref::<Float64Array>() {
+        format!("{:x}", a.value(r).to_bits())
+    } else if let Some(a) = c.as_any().downcast_ref::<Int64Array>() {
+        a.value(r).to_string()
+    } else if let Some(a) = c.as_any().downcast_ref::<StringArray>() {
+        a.value(r).to_string()
+    } else {
+        format!("{:?}", c.slice(r, 1))
+    }
+}
+
+/// The result of a workload as text, computed by `run` (the cluster or the
+/// local scheduler).
+fn result(
+    mode: &str,
+    cluster: Option<&Cluster>,
+) -> Result<(Option<String>, SendStats), Box<dyn std::error::Error>> {
+    let none = SendStats::default();
+    Ok(match mode {
+        "array-mean" => {
+            let m = normal().mean()?;
+            match cluster {
+                None => (Some(bits([m.compute()?])), none),
+                Some(c) => {
+                    let (v, s) = c.compute_with_stats(&m)?;
+                    (v.map(|v| bits([v])), s.total())
+                }
+            }
+        }
+        "array-axis" => {
+            // An axis reduction gathered as an array, and elementwise work
+            // with a transpose (blocks travel) feeding a whole reduction.
+            let x = normal();
+            let cols = x.sum_axis(0)?;
+            let sym = (&x + &x.t()).sum()?;
+            match cluster {
+                // `sym` first: its blocks come first in the graph's order, so
+                // that `cols`' partial blocks (ArrayD) are computed away from
+                // process 0 and travel there.
+                None => {
+                    let (s, c) = compute_all((&sym, &cols))?;
+                    (
+                        Some(format!("{} {}", bits(c.iter().copied()), bits([s]))),
+                        none,
+                    )
+                }
+                Some(cl) => {
+                    let (v, s) = cl.compute_with_stats(&(&sym, &cols))?;
+                    (
+                        v.map(|(s, c)| format!("{} {}", bits(c.iter().copied()), bits([s]))),
+                        s.total(),
+                    )
+                }
+            }
+        }
+        "bag" => {
+            let f = words();
+            match cluster {
+                None => (Some(format!("{:?}", f.compute()?)), none),
+                Some(c) => {
+                    let (v, s) = c.compute_with_stats(&f)?;
+                    (v.map(|v| format!("{v:?}")), s.total())
+                }
+            }
+        }
+        "frame" => {
+            let g = grouped();
+            match cluster {
+                None => (Some(show_batch(&g.compute()?)), none),
+                Some(c) => {
+                    let (v, s) = c.compute_with_stats(&g)?;
+                    (v.map(|b| show_batch(&b)), s.total())
+                }
+            }
+        }
+        other => return Err(format!("unknown mode {other}").into()),
+    })
+}
+
+fn child(mode: &str) -> Result<Option<String>, Box<dyn std::error::Error>> {
+    let cluster = Cluster::from_env()?;
+    let (r, s) = result(mode, Some(&cluster))?;
+    if r.is_some() {
+        println!(
+            "\nSTATS bytes_sent={} values_sent={} tasks_run={}",
+            s.bytes_sent, s.values_sent, s.tasks_run
+        );
+    }
+    Ok(r)
+}
+
+/// Not a test of its own: the program that the launcher starts.
+#[test]
+fn child_program() {
+    let Ok(mode) = std::env::var("DAGWOOD_TEST_CHILD") else {
+        return;
+    };
+    match child(&mode) {
+        Ok(Some(r)) => println!("\nRESULT {r}"),
+        Ok(None) => println!("\nDONE"),
+        Err(e) => {
+            eprintln!("ERROR {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+// ------------------------------------------------------------- harness
+
+fn run_guarded(mut cmd: Command, limit: Duration) -> Output {
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(Stdio::null());
+    let start = Instant::now();
+    let mut child = cmd.spawn().expect("start");
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let t_out = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = out.read_to_end(&mut s);
+        s
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = err.read_to_end(&mut s);
+        s
+    });
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            let stdout = String::from_utf8_lossy(&t_out.join().unwrap_or_default()).to_string();
+            let stderr = String::from_utf8_lossy(&t_err.join().unwrap_or_default()).to_string();
+            panic!("hang: still running after {limit:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: t_out.join().unwrap_or_default(),
+        stderr: t_err.join().unwrap_or_default(),
+    }
+}
+
+/// Runs `mode` on `n` processes of `threads` threads; gives process 0's
+/// result line and its total bytes sent between processes.
+fn launch(mode: &str, n: usize, threads: usize, base_port: u16) -> (String, u64) {
+    let me = std::env::current_exe().expect("test binary");
+    let mut cmd = Command::new(LAUNCH);
+    cmd.args(["-n", &n.to_string(), "--threads", &threads.to_string()])
+        .args(["--base-port", &base_port.to_string(), "--timeout", "20"])
+        .arg("--")
+        .arg(me)
+        .arg("child_program")
+        .arg("--exact")
+        .arg("--nocapture")
+        .arg("--test-threads=1")
+        .env("DAGWOOD_TEST_CHILD", mode);
+    let out = run_guarded(cmd, Duration::from_secs(240));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        out.status.success(),
+        "{mode} on {n} processes\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let line = |prefix: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix).map(str::to_string))
+            .unwrap_or_else(|| panic!("no {prefix:?} line in\n{stdout}\nstderr:\n{stderr}"))
+    };
+    let result = line("[p0] RESULT ");
+    let stats = line("[p0] STATS ");
+    eprintln!("{mode} on {n} processes x {threads} threads: {stats}");
+    let bytes = stats
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("bytes_sent="))
+        .and_then(|b| b.parse().ok())
+        .unwrap_or_else(|| panic!("no bytes_sent in {stats:?}"));
+    (result, bytes)
+}
+
+fn check(mode: &str, ports: [u16; 2]) -> Vec<u64> {
+    let (want, _) = result(mode, None).expect("single-process run");
+    let want = want.expect("a result");
+    let mut sent = Vec::new();
+    for (n, port) in [(2, ports[0]), (3, ports[1])] {
+        let (got, bytes) = launch(mode, n, 1, port);
+        assert_eq!(got, want, "{mode} on {n} processes");
+        assert!(bytes > 0, "{mode} on {n} processes sent nothing");
+        sent.push(bytes);
+    }
+    sent
+}
+
+// ---------------------------------------------------------------- tests
+
+#[test]
+fn every_value_in_the_workloads_has_a_codec() {
+    use dagwood_cluster::is_registered;
+    use dagwood_runtime::WireGraph;
+    let x = normal();
+    let graphs = [
+        WireGraph::new(&x.mean().unwrap()),
+        WireGraph::new(&(&x.sum_axis(0).unwrap(), &(&x + &x.t()).sum().unwrap())),
+        WireGraph::new(&x.var(1.0).unwrap()),
+        WireGraph::new(&words()),
+        WireGraph::new(&grouped()),
+    ];
+    for g in &graphs {
+        for t in (0..g.len()).filter(|&t| !g.is_constant(t)) {
+            let ty = g.value_type(t);
+            assert!(
+                is_registered(&ty),
+                "{}: {} has no codec",
+                g.key(t),
+                ty.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn in_one_process_with_threads_every_workload_matches() {
+    for mode in ["array-mean", "array-axis", "bag", "frame"] {
+        let (want, _) = result(mode, None).unwrap();
+        let cluster = Cluster::single().with_threads(3);
+        let (got, s) = result(mode, Some(&cluster)).unwrap();
+        assert_eq!(got, want, "{mode}");
+        assert_eq!(s.bytes_sent, 0, "{mode}: one process sends nothing out");
+        assert!(s.tasks_run > 0, "{mode}");
+    }
+}
+
+#[test]
+fn array_mean_moves_only_partials() {
+    let sent = check("array-mean", [24100, 24110]);
+    // 64 blocks of 128 KB; a partial (sum, count) is ~10 bytes. Even if
+    // every partial crossed processes, that is well under 2 KB; one block
+    // crossing would be 128 KB.
+    for b in sent {
+        assert!(b < 2_000, "{b} bytes sent for an 8 MB array's mean");
+    }
+}
+
+#[test]
+fn array_axis_sum_and_transpose() {
+    let sent = check("array-axis", [24120, 24130]);
+    // The column sums (8 blocks of 1 KB) travel to process 0, and a few
+    // partial sums; the transposed operand is computed where it is used
+    // (its random blocks are fused into the consuming task), so no 128 KB
+    // block of the 8 MB array moves.
+    for b in sent {
+        assert!(b < 64_000, "{b} bytes sent");
+    }
+}
+
+#[test]
+fn bag_frequencies_match() {
+    let sent = check("bag", [24140, 24150]);
+    for b in sent {
+        // Partial tables of ~130 distinct words, never the 16,000 words.
+        assert!(b < 40_000, "{b} bytes sent");
+    }
+}
+
+#[test]
+fn dataframe_groupby_matches() {
+    let sent = check("frame", [24160, 24170]);
+    for b in sent {
+        // Partial aggregates of 37 groups per partition, not 20,000 rows.
+        assert!(b < 60_000, "{b} bytes sent");
+    }
+}
