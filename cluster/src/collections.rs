@@ -8,9 +8,17 @@
 //! frequency tables, and data frame partitions and partial aggregates
 //! (Arrow `RecordBatch`es, in Arrow's IPC stream format). Codecs for the
 //! arrays' element types, Arrow batches and the common bag item types
-//! (`String`, integers, `char`) are registered from the start; a bag of
-//! another item type gets its codecs from [`register_bag_item`] (computing
-//! the bag itself registers its partitions' codec).
+//! (`String`, integers, `char`, `bool`) are registered from the start; a bag
+//! of another item type gets its codecs from [`register_bag_item`] and
+//! [`register_foldby`] (computing the bag itself registers its partitions'
+//! codec).
+//!
+//! Not yet: the collections' shuffles (a data frame's `shuffle`, `merge`
+//! of two partitioned frames, `set_index`/`sort_values`, a bag's
+//! `groupby`). Their split tasks hand all buckets over as one value (and may
+//! spill to local disk), so they are refused before running with
+//! [`ClusterError::Unsupported`](crate::ClusterError::Unsupported) instead
+//! of moving whole collections.
 
 use std::any::TypeId;
 use std::collections::HashMap;
@@ -55,6 +63,29 @@ where
     register::<Vec<T>>();
     register::<Vec<(T, usize)>>();
     register::<Frequencies<T>>();
+}
+
+/// A bag's `foldby` table while it is reduced: key → (accumulator, first
+/// position). Keep in step with `dagwood_collections::bag::Bag::foldby`.
+type FoldTable<K, A> = HashMap<K, (Option<A>, (usize, usize))>;
+
+/// Lets a bag's `foldby` with keys `K` and accumulators `A` run on the
+/// cluster: registers the codecs of its partial tables and of the `(K, A)`
+/// pairs it gives. Keys `String`, integers, `char` or `bool` with
+/// accumulators `i64`, `u64`, `usize` or `f64` are registered from the
+/// start.
+///
+/// ```
+/// dagwood_cluster::register_foldby::<String, Vec<u32>>();
+/// assert!(dagwood_cluster::is_registered(&dagwood_runtime::ValueType::of::<Vec<(String, Vec<u32>)>>()));
+/// ```
+pub fn register_foldby<K, A>()
+where
+    K: Serialize + DeserializeOwned + std::hash::Hash + Eq + Send + Sync + 'static,
+    A: Serialize + DeserializeOwned + Send + Sync + 'static,
+{
+    register::<Vec<(K, A)>>();
+    register::<FoldTable<K, A>>();
 }
 
 /// Arrow's IPC stream format: one batch, with its schema.
@@ -144,6 +175,16 @@ pub(crate) fn builtin(map: &mut HashMap<TypeId, Arc<dyn Codec>>) {
         )*};
     }
     item!(String, i64, u64, i32, u32, usize, char, bool);
+    macro_rules! fold {
+        ($($k:ty),*) => {$(
+            fold!(@ $k; i64, u64, usize, f64);
+        )*};
+        (@ $k:ty; $($a:ty),*) => {$(
+            postcard::<Vec<($k, $a)>>(map);
+            postcard::<FoldTable<$k, $a>>(map);
+        )*};
+    }
+    fold!(String, i64, u64, i32, u32, usize, char, bool);
 }
 
 /// An array is gathered as one `ArrayD<T>` (its blocks travel to process 0).

@@ -122,6 +122,16 @@ pub enum ClusterError {
         /// The value's type.
         type_name: &'static str,
     },
+    /// The graph holds work that does not run on the cluster yet (a
+    /// collection's shuffle: a data frame's `shuffle`, `merge` or
+    /// `set_index`, a bag's `groupby`).
+    #[error("task {key}: {what} does not run on the cluster yet (it runs on one process: use the collection's own compute)")]
+    Unsupported {
+        /// The task's key.
+        key: String,
+        /// What is not supported.
+        what: String,
+    },
     /// A value could not be encoded or decoded.
     #[error("task {key}: cannot {action} its value: {message}")]
     Codec {

@@ -38,7 +38,7 @@ mod run;
 
 pub use codec::{is_registered, register, register_codec, Codec, WireExt};
 #[cfg(feature = "collections")]
-pub use collections::register_bag_item;
+pub use collections::{register_bag_item, register_foldby};
 pub use config::{
     expand_nodelist, read_hosts_file, Cluster, DEFAULT_BASE_PORT, DEFAULT_CONNECT_TIMEOUT,
 };

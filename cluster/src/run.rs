@@ -508,6 +508,13 @@ impl RunPlan {
     pub(crate) fn check_codecs(&self, graph: &WireGraph) -> Result<(), ClusterError> {
         for (t, d) in self.dests.iter().enumerate() {
             if !d.is_empty() && codec_for(&graph.value_type(t)).is_none() {
+                let name = graph.value_type(t).name();
+                if name.starts_with("dagwood_collections::shuffle::ShuffleOut<") {
+                    return Err(ClusterError::Unsupported {
+                        key: graph.key(t).to_string(),
+                        what: "a collection's shuffle".into(),
+                    });
+                }
                 return Err(ClusterError::MissingCodec {
                     key: graph.key(t).to_string(),
                     type_name: graph.value_type(t).name(),

@@ -32,12 +32,17 @@ fn bits(xs: impl IntoIterator<Item = f64>) -> String {
         .join(",")
 }
 
-/// Bag of words: one line per number, a few words per line.
-fn words() -> Bag<(String, usize)> {
+/// Lines of a few words each, in 12 partitions.
+fn lines() -> Result<Bag<String>, dagwood_collections::bag::BagError> {
     let lines: Vec<String> = (0..4000_u64)
         .map(|i| format!("w{} w{} x{} common", i % 7, i % 13, i % 101))
         .collect();
     Bag::from_sequence(lines, 12)
+}
+
+/// The words' frequencies.
+fn words() -> Bag<(String, usize)> {
+    lines()
         .expect("a bag")
         .flat_map(|l: String| l.split_whitespace().map(str::to_string).collect::<Vec<_>>())
         .frequencies()
@@ -152,12 +157,24 @@ fn result(
             }
         }
         "bag" => {
+            // frequencies, and a foldby: total word length per first letter.
             let f = words();
+            let lengths = lines()?
+                .flat_map(|l: String| l.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+                .foldby(
+                    |w: &String| w.chars().next().unwrap_or(' ').to_string(),
+                    |n: u64, w: String| n + w.len() as u64,
+                    0,
+                    |a: u64, b: u64| a + b,
+                )?;
             match cluster {
-                None => (Some(format!("{:?}", f.compute()?)), none),
+                None => {
+                    let (f, l) = compute_all((&f, &lengths))?;
+                    (Some(format!("{f:?} {l:?}")), none)
+                }
                 Some(c) => {
-                    let (v, s) = c.compute_with_stats(&f)?;
-                    (v.map(|v| format!("{v:?}")), s.total())
+                    let (v, s) = c.compute_with_stats(&(&f, &lengths))?;
+                    (v.map(|(f, l)| format!("{f:?} {l:?}")), s.total())
                 }
             }
         }
@@ -306,6 +323,17 @@ fn every_value_in_the_workloads_has_a_codec() {
         WireGraph::new(&(&x.sum_axis(0).unwrap(), &(&x + &x.t()).sum().unwrap())),
         WireGraph::new(&x.var(1.0).unwrap()),
         WireGraph::new(&words()),
+        WireGraph::new(
+            &lines()
+                .unwrap()
+                .foldby(
+                    |w: &String| w.len(),
+                    |n: f64, _: String| n + 1.0,
+                    0.0,
+                    |a, b| a + b,
+                )
+                .unwrap(),
+        ),
         WireGraph::new(&grouped()),
     ];
     for g in &graphs {
@@ -331,6 +359,22 @@ fn in_one_process_with_threads_every_workload_matches() {
         assert_eq!(s.bytes_sent, 0, "{mode}: one process sends nothing out");
         assert!(s.tasks_run > 0, "{mode}");
     }
+}
+
+#[test]
+fn a_shuffle_is_refused_before_running() {
+    use dagwood_cluster::ClusterError;
+    use dagwood_collections::dataframe::ShuffleOptions;
+    let shuffled = frame().shuffle(["k"], ShuffleOptions::default()).unwrap();
+    let e = Cluster::single()
+        .with_threads(4)
+        .compute(&shuffled)
+        .unwrap_err();
+    assert!(matches!(e, ClusterError::Unsupported { .. }), "{e}");
+    assert!(e.to_string().contains("shuffle"), "{e}");
+    // One worker: nothing travels, so it runs.
+    let one = Cluster::single().compute(&shuffled).unwrap().unwrap();
+    assert_eq!(one.num_rows(), 20_000);
 }
 
 #[test]
