@@ -25,6 +25,34 @@ fn normal() -> Array<f64> {
     Array::<f64>::random_normal(&[1024, 1024], &[128, 128], 3.0, 2.0, 7).expect("an array")
 }
 
+/// The fractal example's kernel (examples/fractal.rs): escape counts of
+/// `z ← z² + c` over a grid of `c`, 240 x 360 pixels in 16 blocks.
+fn fractal() -> Result<Array<i32>, Box<dyn std::error::Error>> {
+    use dagwood_collections::array::{where_, Complex64};
+    let (rows, cols, chunk) = (240, 360, [60, 90]);
+    let (dx, dy) = (1.5 / (cols - 1) as f64, 1.0 / (rows - 1) as f64);
+    let x = ndarray::Array2::from_shape_fn((1, cols), |(_, j)| {
+        Complex64::new(-1.5 + j as f64 * dx, 0.0)
+    });
+    let y = ndarray::Array2::from_shape_fn((rows, 1), |(i, _)| {
+        Complex64::new(0.0, -1.0 + i as f64 * dy)
+    });
+    let (x, y) = (
+        Array::from_array(&x, &[1, chunk[1]])?,
+        Array::from_array(&y, &[chunk[0], 1])?,
+    );
+    let mut z = &x + &y;
+    let c = z.clone();
+    let mut out = Array::<i32>::zeros(&[rows, cols], &chunk)?;
+    for it in 0..20 {
+        z = &z * &z + &c;
+        let diverged = z.norm_sqr().greater(4.0);
+        out = where_(&(&diverged & out.equal(0)), it, &out)?;
+        z = where_(&diverged, Complex64::new(2.0, 0.0), &z)?;
+    }
+    Ok(out)
+}
+
 fn bits(xs: impl IntoIterator<Item = f64>) -> String {
     xs.into_iter()
         .map(|x| format!("{:x}", x.to_bits()))
@@ -153,6 +181,23 @@ fn result(
                         v.map(|(s, c)| format!("{} {}", bits(c.iter().copied()), bits([s]))),
                         s.total(),
                     )
+                }
+            }
+        }
+        "fractal" => {
+            let f = fractal()?;
+            let show = |a: &ndarray::ArrayD<i32>| {
+                format!(
+                    "{:?} {}",
+                    a.shape(),
+                    a.iter().map(|v| v.to_string()).collect::<Vec<_>>().join("")
+                )
+            };
+            match cluster {
+                None => (Some(show(&f.compute()?)), none),
+                Some(c) => {
+                    let (v, s) = c.compute_with_stats(&f)?;
+                    (v.map(|a| show(&a)), s.total())
                 }
             }
         }
@@ -322,6 +367,7 @@ fn every_value_in_the_workloads_has_a_codec() {
         WireGraph::new(&x.mean().unwrap()),
         WireGraph::new(&(&x.sum_axis(0).unwrap(), &(&x + &x.t()).sum().unwrap())),
         WireGraph::new(&x.var(1.0).unwrap()),
+        WireGraph::new(&fractal().unwrap()),
         WireGraph::new(&words()),
         WireGraph::new(
             &lines()
@@ -351,7 +397,7 @@ fn every_value_in_the_workloads_has_a_codec() {
 
 #[test]
 fn in_one_process_with_threads_every_workload_matches() {
-    for mode in ["array-mean", "array-axis", "bag", "frame"] {
+    for mode in ["array-mean", "array-axis", "fractal", "bag", "frame"] {
         let (want, _) = result(mode, None).unwrap();
         let cluster = Cluster::single().with_threads(3);
         let (got, s) = result(mode, Some(&cluster)).unwrap();
@@ -397,6 +443,16 @@ fn array_axis_sum_and_transpose() {
     // block of the 8 MB array moves.
     for b in sent {
         assert!(b < 64_000, "{b} bytes sent");
+    }
+}
+
+#[test]
+fn fractal_matches() {
+    let sent = check("fractal", [24180, 24190]);
+    // The result's blocks computed elsewhere travel to process 0: at most
+    // the whole result (240 x 360 i32, 345,600 bytes, plus framing).
+    for b in sent {
+        assert!(b < 360_000, "{b} bytes sent");
     }
 }
 
