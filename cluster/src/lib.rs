@@ -21,6 +21,26 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! Collections (`Array`, `Bag`, `DataFrame` of `dagwood-collections`, with
+//! the default feature `collections`) are computed the same way; only their
+//! partials and result blocks travel, and [`Cluster::compute_with_stats`]
+//! counts the bytes:
+//!
+//! ```no_run
+//! # #[cfg(feature = "collections")] {
+//! use dagwood_cluster::Cluster;
+//! use dagwood_collections::array::Array;
+//!
+//! let cluster = Cluster::from_env()?;
+//! let x = Array::<f64>::random_normal(&[1024, 1024], &[128, 128], 3.0, 2.0, 7)?;
+//! let (mean, stats) = cluster.compute_with_stats(&x.mean()?)?;
+//! if let Some(mean) = mean {
+//!     println!("mean {mean}, {} bytes sent", stats.total().bytes_sent);
+//! }
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Values that travel between workers need a codec: common types have one,
 //! others get one from [`register`] or [`WireExt::wire`] (the type needs
 //! serde's `Serialize` and `DeserializeOwned`). A graph in which a value

@@ -30,8 +30,10 @@ const EVERYWHERE: u32 = u32::MAX;
 
 /// What [`Cluster::compute`] can compute: a [`Delayed`] whose value type has
 /// serde's `Serialize` and `DeserializeOwned` (so that it can be gathered at
-/// process 0), a reference to one, and `Vec`s, slices and tuples (up to 4)
-/// of them. A graph whose outputs cannot travel does not compile.
+/// process 0), with the feature `collections` an `Array`, a `Bag` of serde
+/// items or a `DataFrame`, a reference to one, and `Vec`s, slices and
+/// tuples (up to 4) of them. A graph whose outputs cannot travel does not
+/// compile.
 ///
 /// ```compile_fail
 /// struct Opaque;
