@@ -242,8 +242,8 @@ fn child(mode: &str) -> Result<Option<String>, Box<dyn std::error::Error>> {
     let (r, s) = result(mode, Some(&cluster))?;
     if r.is_some() {
         println!(
-            "\nSTATS bytes_sent={} values_sent={} tasks_run={}",
-            s.bytes_sent, s.values_sent, s.tasks_run
+            "\nSTATS bytes_sent={} values_sent={} tasks_run={} within_process={}",
+            s.bytes_sent, s.values_sent, s.tasks_run, s.bytes_sent_within
         );
     }
     Ok(r)
@@ -347,8 +347,9 @@ fn check(mode: &str, ports: [u16; 2]) -> Vec<u64> {
     let (want, _) = result(mode, None).expect("single-process run");
     let want = want.expect("a result");
     let mut sent = Vec::new();
-    for (n, port) in [(2, ports[0]), (3, ports[1])] {
-        let (got, bytes) = launch(mode, n, 1, port);
+    // 2 processes of 1 thread, 3 processes of 2 threads.
+    for (n, threads, port) in [(2, 1, ports[0]), (3, 2, ports[1])] {
+        let (got, bytes) = launch(mode, n, threads, port);
         assert_eq!(got, want, "{mode} on {n} processes");
         assert!(bytes > 0, "{mode} on {n} processes sent nothing");
         sent.push(bytes);
