@@ -20,13 +20,7 @@ rounds=${1:-5}
 . "$here/venv.sh"
 peers_venv "import numpy, dask.array" "numpy" "dask[array]"
 cd "$root"
-# Built once: every round runs the same binary.
-bin=$(cargo bench --bench peers_array --no-run 2>&1 | sed -n 's/.*Executable .*(\(.*peers_array-[0-9a-f]*\)).*/\1/p' | tail -1)
-if [ -z "$bin" ] || [ ! -x "$bin" ]; then
-  echo "could not build benches/peers_array.rs:" >&2
-  cargo bench --bench peers_array --no-run >&2
-  exit 1
-fi
+bench_binary peers_array
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 for r in $(seq "$rounds"); do

@@ -22,13 +22,7 @@ rounds=${1:-5}
 . "$here/venv.sh"
 peers_venv "import dask.bag" "dask[bag]"
 cd "$root"
-# Built once: every round runs the same binary.
-bin=$(cargo bench --bench peers_bag --no-run 2>&1 | sed -n 's/.*Executable .*(\(.*peers_bag-[0-9a-f]*\)).*/\1/p' | tail -1)
-if [ -z "$bin" ] || [ ! -x "$bin" ]; then
-  echo "could not build benches/peers_bag.rs:" >&2
-  cargo bench --bench peers_bag --no-run >&2
-  exit 1
-fi
+bench_binary peers_bag
 data="$root/target/bench-data/bag-json"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT

@@ -26,13 +26,7 @@ rows=${2:-1000000}
 . "$here/venv.sh"
 peers_venv "import dask.dataframe, pandas, polars, pyarrow" "dask[dataframe]" pandas polars pyarrow
 cd "$root"
-# Built once: every round runs the same binary.
-bin=$(cargo bench --bench peers_dataframe --no-run 2>&1 | sed -n 's/.*Executable .*(\(.*peers_dataframe-[0-9a-f]*\)).*/\1/p' | tail -1)
-if [ -z "$bin" ] || [ ! -x "$bin" ]; then
-  echo "could not build benches/peers_dataframe.rs:" >&2
-  cargo bench --bench peers_dataframe --no-run >&2
-  exit 1
-fi
+bench_binary peers_dataframe
 data="$root/target/bench-data/csv-groupby-10x$rows"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT

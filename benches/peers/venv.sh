@@ -1,4 +1,5 @@
-# Sourced by the run_*.sh scripts: the peers' own virtualenv.
+# Sourced by the run_*.sh scripts: the peers' own virtualenv, and the
+# dagwood side's report binary.
 #
 #   peers_venv "import dask.bag" "dask[bag]"
 #   peers_venv "import dask.dataframe, pandas, polars, pyarrow" "dask[dataframe]" pandas polars pyarrow
@@ -20,5 +21,18 @@ peers_venv() {
       case $p in dask* | distributed) pinned+=("$p==2024.*") ;; *) pinned+=("$p") ;; esac
     done
     "$venv/bin/pip" install --quiet "${pinned[@]}" || "$venv/bin/pip" install --quiet "$@"
+  fi
+}
+
+# Builds benches/NAME.rs once (every round then runs the same binary) and
+# sets $bin to it; exits with cargo's output if it does not build. Run from
+# the workspace root.
+bench_binary() {
+  local name=$1
+  bin=$(cargo bench --bench "$name" --no-run 2>&1 | sed -n "s/.*Executable .*(\(.*$name-[0-9a-f]*\)).*/\1/p" | tail -1)
+  if [ -z "$bin" ] || [ ! -x "$bin" ]; then
+    echo "could not build benches/$name.rs:" >&2
+    cargo bench --bench "$name" --no-run >&2
+    exit 1
   fi
 }
