@@ -2,12 +2,15 @@
 //! single-process results on 2 and 3 processes (through `dagwood-launch`),
 //! and only partials travel. Same harness as `launch.rs`: the launcher
 //! re-runs this test binary as the program, one port range per test.
+
 #![cfg(feature = "collections")]
 
-use std::io::Read;
-use std::process::{Command, Output, Stdio};
+mod common;
+use common::run_guarded;
+
+use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use dagwood_cluster::{Cluster, SendStats};
@@ -267,44 +270,6 @@ fn child_program() {
 
 // ------------------------------------------------------------- harness
 
-fn run_guarded(mut cmd: Command, limit: Duration) -> Output {
-    cmd.stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdin(Stdio::null());
-    let start = Instant::now();
-    let mut child = cmd.spawn().expect("start");
-    let mut out = child.stdout.take().expect("stdout");
-    let mut err = child.stderr.take().expect("stderr");
-    let t_out = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = out.read_to_end(&mut s);
-        s
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = err.read_to_end(&mut s);
-        s
-    });
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            let stdout = String::from_utf8_lossy(&t_out.join().unwrap_or_default()).to_string();
-            let stderr = String::from_utf8_lossy(&t_err.join().unwrap_or_default()).to_string();
-            panic!("hang: still running after {limit:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: t_out.join().unwrap_or_default(),
-        stderr: t_err.join().unwrap_or_default(),
-    }
-}
-
 /// Runs `mode` on `n` processes of `threads` threads; gives process 0's
 /// result line and its total bytes sent between processes.
 fn launch(mode: &str, n: usize, threads: usize, base_port: u16) -> (String, u64) {
@@ -319,7 +284,7 @@ fn launch(mode: &str, n: usize, threads: usize, base_port: u16) -> (String, u64)
         .arg("--nocapture")
         .arg("--test-threads=1")
         .env("DAGWOOD_TEST_CHILD", mode);
-    let out = run_guarded(cmd, Duration::from_secs(240));
+    let (out, _) = run_guarded(cmd, Duration::from_secs(240));
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(

@@ -4,6 +4,9 @@
 //! `child_program` with `DAGWOOD_TEST_CHILD` naming what to do. Each test
 //! uses its own ports, so the tests can run in parallel.
 
+mod common;
+use common::run_guarded;
+
 use std::io::Read;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -202,47 +205,6 @@ fn child_program() {
 }
 
 // ------------------------------------------------------------- harness
-
-/// Runs `cmd` with a hang guard: kills it and fails after `limit`.
-fn run_guarded(mut cmd: Command, limit: Duration) -> (Output, Duration) {
-    cmd.stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdin(Stdio::null());
-    let start = Instant::now();
-    let mut child = cmd.spawn().expect("start");
-    let mut out = child.stdout.take().expect("stdout");
-    let mut err = child.stderr.take().expect("stderr");
-    let t_out = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = out.read_to_end(&mut s);
-        s
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = err.read_to_end(&mut s);
-        s
-    });
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            let stdout = String::from_utf8_lossy(&t_out.join().unwrap_or_default()).to_string();
-            let stderr = String::from_utf8_lossy(&t_err.join().unwrap_or_default()).to_string();
-            panic!("hang: still running after {limit:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let elapsed = start.elapsed();
-    let output = Output {
-        status,
-        stdout: t_out.join().unwrap_or_default(),
-        stderr: t_err.join().unwrap_or_default(),
-    };
-    (output, elapsed)
-}
 
 fn child_command(program: &mut Command, mode: &str) {
     program
