@@ -26,9 +26,10 @@ target=${CARGO_TARGET_DIR:-$root/target}
 cargo build --release -p dagwood-cluster --bin dagwood-launch --example cluster_bench
 launch="$target/release/dagwood-launch"
 prog="$target/release/examples/cluster_bench"
-data="$target/bench-data/csv-groupby-10x$rows"
+# Where benches/workloads/dataframe.rs's ensure_data writes (always under
+# the workspace's own target/, whatever CARGO_TARGET_DIR says).
+data="$root/target/bench-data/csv-groupby-10x$rows"
 [ -f "$data/STAMP" ] || cargo bench --bench peers_dataframe -- --rows "$rows" --only single-threaded --repeat 1 >/dev/null
-[ -d "$data" ] || data="$root/target/bench-data/csv-groupby-10x$rows"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 port=4300
