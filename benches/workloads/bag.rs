@@ -55,7 +55,10 @@ const IO_BUFFER: usize = 256 << 10;
 
 #[path = "rng.rs"]
 mod rng;
+#[path = "stamped.rs"]
+mod stamped;
 pub use rng::Rng;
+use stamped::ensure_stamped;
 
 const FIRST: [&str; 64] = [
     "Olivia", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "Lucas", "Mia", "Mateo", "Amelia",
@@ -124,40 +127,25 @@ pub fn files(dir: &Path) -> Vec<PathBuf> {
 /// file behind.
 pub fn ensure_data() -> std::io::Result<PathBuf> {
     let dir = data_dir();
-    let stamp = dir.join("STAMP");
-    let want = format!("{STAMP} files={FILES} records={RECORDS}\n");
-    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == want)
-        && files(&dir).iter().all(|f| f.is_file())
-    {
-        return Ok(dir);
-    }
-    std::fs::create_dir_all(&dir)?;
-    let _ = std::fs::remove_file(&stamp);
-    eprintln!(
-        "generating {FILES} files x {RECORDS} JSON records into {} ...",
-        dir.display()
-    );
-    files(&dir)
-        .par_iter()
-        .enumerate()
-        .try_for_each(|(i, path)| -> std::io::Result<()> {
-            let mut rng = Rng::new(0x5eed_0000 + i as u64);
-            let tmp = path.with_extension("gz.tmp");
-            let mut gz = GzEncoder::new(
-                BufWriter::with_capacity(IO_BUFFER, File::create(&tmp)?),
-                Compression::default(),
-            );
-            let mut line = String::new();
-            for r in 0..RECORDS {
-                line.clear();
-                record_line(&mut rng, (i * RECORDS + r) as u64, &mut line);
-                gz.write_all(line.as_bytes())?;
-            }
-            gz.finish()?.flush()?;
-            std::fs::rename(&tmp, path)
-        })?;
-    std::fs::write(&stamp, want)?;
-    Ok(dir)
+    let files = files(&dir);
+    let stamp = format!("{STAMP} files={FILES} records={RECORDS}\n");
+    let what = format!("{FILES} files x {RECORDS} JSON records");
+    ensure_stamped(dir, &stamp, &files, &what, |i, path| {
+        let mut rng = Rng::new(0x5eed_0000 + i as u64);
+        let tmp = path.with_extension("gz.tmp");
+        let mut gz = GzEncoder::new(
+            BufWriter::with_capacity(IO_BUFFER, File::create(&tmp)?),
+            Compression::default(),
+        );
+        let mut line = String::new();
+        for r in 0..RECORDS {
+            line.clear();
+            record_line(&mut rng, (i * RECORDS + r) as u64, &mut line);
+            gz.write_all(line.as_bytes())?;
+        }
+        gz.finish()?.flush()?;
+        std::fs::rename(&tmp, path)
+    })
 }
 
 /// The filter on an untyped record.

@@ -53,7 +53,10 @@ pub type Means = Vec<(String, f64)>;
 
 #[path = "rng.rs"]
 mod rng;
+#[path = "stamped.rs"]
+mod stamped;
 pub use rng::Rng;
+use stamped::ensure_stamped;
 
 const FIRST: [&str; 40] = [
     "Alice", "Bob", "Charlie", "Dan", "Edith", "Frank", "George", "Hannah", "Ingrid", "Jerry",
@@ -123,25 +126,12 @@ fn write_file(path: &Path, index: usize, rows: usize) -> std::io::Result<()> {
 /// interrupted run never leaves a short file behind.
 pub fn ensure_data(rows: usize) -> std::io::Result<PathBuf> {
     let dir = data_dir(rows);
-    let stamp = dir.join("STAMP");
-    let want = format!("{STAMP} files={FILES} rows={rows}\n");
-    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == want)
-        && files(&dir).iter().all(|f| f.is_file())
-    {
-        return Ok(dir);
-    }
-    std::fs::create_dir_all(&dir)?;
-    let _ = std::fs::remove_file(&stamp);
-    eprintln!(
-        "generating {FILES} CSV files x {rows} rows into {} ...",
-        dir.display()
-    );
-    files(&dir)
-        .par_iter()
-        .enumerate()
-        .try_for_each(|(i, path)| write_file(path, i, rows))?;
-    std::fs::write(&stamp, want)?;
-    Ok(dir)
+    let files = files(&dir);
+    let stamp = format!("{STAMP} files={FILES} rows={rows}\n");
+    let what = format!("{FILES} CSV files x {rows} rows");
+    ensure_stamped(dir, &stamp, &files, &what, |i, path| {
+        write_file(path, i, rows)
+    })
 }
 
 /// dagwood: `read_csv(glob).groupby(["name"]).agg([mean("x")])`.
