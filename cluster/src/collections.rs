@@ -13,12 +13,13 @@
 //! [`register_foldby`] (computing the bag itself registers its partitions'
 //! codec).
 //!
-//! Not yet: the collections' shuffles (a data frame's `shuffle`, `merge`
-//! of two partitioned frames, `set_index`/`sort_values`, a bag's
-//! `groupby`). Their split tasks hand all buckets over as one value (and may
-//! spill to local disk), so they are refused before running with
-//! [`ClusterError::Unsupported`](crate::ClusterError::Unsupported) instead
-//! of moving whole collections.
+//! Shuffles (a data frame's `shuffle`, `merge` of two partitioned frames,
+//! `set_index`/`sort_values`, `drop_duplicates`, `groupby().apply`, a bag's
+//! `groupby`) move bucket by bucket: a split task's result is
+//! `Partitioned`, and each gather task's worker receives only its own bucket
+//! of every split (read back from the split's spill files first, if it
+//! spilled), in the items' spill encoding (Arrow IPC for record batches).
+//! The sort's samples and boundaries travel with the codecs below.
 
 use std::any::TypeId;
 use std::collections::HashMap;
@@ -39,6 +40,28 @@ use serde::Serialize;
 
 use crate::codec::{register, Codec, Postcard};
 use crate::run::Gather;
+
+/// The postcard codec of an `Arc<T>` (serde's `Arc` support needs its `rc`
+/// feature; the value is shared by its readers, so decode wraps it again).
+struct Shared<T>(PhantomData<fn() -> T>);
+
+impl<T> Codec for Shared<T>
+where
+    T: Serialize + DeserializeOwned + Send + Sync + 'static,
+{
+    fn encode(&self, value: &(dyn std::any::Any + Send + Sync)) -> Result<Vec<u8>, String> {
+        let v = value
+            .downcast_ref::<Arc<T>>()
+            .ok_or_else(|| format!("value is not an Arc<{}>", std::any::type_name::<T>()))?;
+        postcard::to_stdvec(&**v).map_err(|e| e.to_string())
+    }
+
+    fn decode(&self, bytes: &[u8]) -> Result<Value, String> {
+        postcard::from_bytes::<T>(bytes)
+            .map(|v| Arc::new(Arc::new(v)) as Value)
+            .map_err(|e| e.to_string())
+    }
+}
 
 /// A bag's frequency table while it is reduced: item → (count, first
 /// position as (partition, index)). Keep in step with
@@ -165,6 +188,13 @@ pub(crate) fn builtin(map: &mut HashMap<TypeId, Arc<dyn Codec>>) {
     element!(f32, f64, i32, i64, bool, Complex64);
     postcard::<(f64, f64, f64)>(map);
     postcard::<ArrayD<(f64, f64, f64)>>(map);
+    // sort_values / set_index: per-partition samples, then the boundaries.
+    postcard::<dagwood_collections::dataframe::SortSample>(map);
+    postcard::<Vec<Box<[u8]>>>(map);
+    map.insert(
+        TypeId::of::<Arc<Vec<Box<[u8]>>>>(),
+        Arc::new(Shared::<Vec<Box<[u8]>>>(PhantomData)),
+    );
     map.insert(TypeId::of::<RecordBatch>(), Arc::new(Ipc));
     map.insert(TypeId::of::<Vec<RecordBatch>>(), Arc::new(IpcVec));
     macro_rules! item {

@@ -40,6 +40,7 @@ pub struct Cluster {
     threads: usize,
     addresses: Vec<String>,
     connect_timeout: Duration,
+    regroup: bool,
 }
 
 fn local_addresses(n: usize, base_port: u16) -> Vec<String> {
@@ -75,6 +76,7 @@ impl Cluster {
             threads: 1,
             addresses: local_addresses(processes, DEFAULT_BASE_PORT),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            regroup: true,
         }
     }
 
@@ -112,6 +114,33 @@ impl Cluster {
     pub fn with_threads(mut self, threads: usize) -> Cluster {
         self.threads = threads.max(1);
         self
+    }
+
+    /// Whether reduction trees whose leaves span processes are regrouped so
+    /// that each process combines its own partials first and sends one
+    /// (the default), or run as the graph built them (an inner combine may
+    /// then receive several partials from one process).
+    ///
+    /// Regrouping keeps the order of the partials and changes only how they
+    /// are associated, so a floating-point sum may differ from the
+    /// single-process result in its last bits, as it does between two
+    /// chunkings of one array. Turn it off to get bit-for-bit the result of
+    /// the local schedulers whatever the number of processes. It never
+    /// applies to a tree that runs on one process.
+    ///
+    /// ```
+    /// let c = dagwood_cluster::Cluster::single().with_regrouping(false);
+    /// assert!(!c.regrouping());
+    /// ```
+    pub fn with_regrouping(mut self, on: bool) -> Cluster {
+        self.regroup = on;
+        self
+    }
+
+    /// Whether reduction trees are regrouped (see
+    /// [`with_regrouping`](Self::with_regrouping)).
+    pub fn regrouping(&self) -> bool {
+        self.regroup
     }
 
     /// How long to wait at start for all peers to connect.
@@ -179,9 +208,10 @@ impl Cluster {
     ///    `DAGWOOD_PROCESSES` above 1 without a way to tell this process's
     ///    index is an error.
     ///
-    /// Always read: `DAGWOOD_THREADS` (worker threads per process, default 1)
-    /// and `DAGWOOD_CONNECT_TIMEOUT` (seconds to wait for peers at start,
-    /// default 30).
+    /// Always read: `DAGWOOD_THREADS` (worker threads per process, default 1),
+    /// `DAGWOOD_CONNECT_TIMEOUT` (seconds to wait for peers at start,
+    /// default 30) and `DAGWOOD_REGROUP` (`0` to run reduction trees as
+    /// built, see [`with_regrouping`](Self::with_regrouping); default on).
     ///
     /// ```no_run
     /// let cluster = dagwood_cluster::Cluster::from_env()?;
@@ -216,6 +246,24 @@ impl Cluster {
     /// assert_eq!(c.addresses(), ["node01:2101", "node01:2102", "node02:2101", "node02:2102"]);
     /// ```
     pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Cluster, ClusterError> {
+        let regroup = match var("DAGWOOD_REGROUP").map(|v| v.trim().to_ascii_lowercase()) {
+            None => true,
+            Some(v) => match v.as_str() {
+                "" | "1" | "true" | "on" | "yes" => true,
+                "0" | "false" | "off" | "no" => false,
+                _ => {
+                    return Err(bad(
+                        "DAGWOOD_REGROUP",
+                        &v,
+                        "not a switch (1/0, true/false, on/off)",
+                    ))
+                }
+            },
+        };
+        Ok(Cluster::place_from_lookup(var)?.with_regrouping(regroup))
+    }
+
+    fn place_from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Cluster, ClusterError> {
         let get = |name: &str| var(name).filter(|v| !v.trim().is_empty());
         let threads = match get("DAGWOOD_THREADS") {
             Some(v) => parse_count("DAGWOOD_THREADS", &v)?,
@@ -314,6 +362,7 @@ impl Cluster {
             threads,
             addresses,
             connect_timeout,
+            regroup: true,
         })
     }
 }

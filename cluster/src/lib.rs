@@ -54,7 +54,10 @@ mod collections;
 mod config;
 mod connect;
 mod error;
+mod plan;
 mod run;
+mod stats;
+mod worker;
 
 pub use codec::{is_registered, register, register_codec, Codec, WireExt};
 #[cfg(feature = "collections")]
@@ -63,4 +66,5 @@ pub use config::{
     expand_nodelist, read_hosts_file, Cluster, DEFAULT_BASE_PORT, DEFAULT_CONNECT_TIMEOUT,
 };
 pub use error::ClusterError;
-pub use run::{ClusterStats, Gather, SendStats};
+pub use run::Gather;
+pub use stats::{ClusterStats, SendStats};

@@ -16,7 +16,7 @@ use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use dagwood_cluster::{Cluster, SendStats};
 use dagwood_collections::array::Array;
 use dagwood_collections::bag::Bag;
-use dagwood_collections::dataframe::{Agg, DataFrame};
+use dagwood_collections::dataframe::{Agg, DataFrame, How, ShuffleOptions};
 use dagwood_runtime::compute_all;
 
 const LAUNCH: &str = env!("CARGO_BIN_EXE_dagwood-launch");
@@ -106,6 +106,38 @@ fn grouped() -> DataFrame {
             Agg::sum("y"),
         ])
         .expect("agg")
+}
+
+/// A label per key of `frame`, in 3 partitions (so a merge with it is a
+/// shuffle join, not a broadcast).
+fn labels() -> DataFrame {
+    let k: Vec<String> = (0..37).map(|i| format!("k{i}")).collect();
+    let label: Vec<i64> = (0..37).map(|i| i * 100).collect();
+    DataFrame::from_arrays(
+        [
+            ("k", Arc::new(StringArray::from(k)) as ArrayRef),
+            ("label", Arc::new(Int64Array::from(label)) as ArrayRef),
+        ],
+        3,
+    )
+    .expect("a frame")
+}
+
+/// Every row of a frame's batches, in order.
+fn show_rows(parts: &[RecordBatch]) -> String {
+    let rows: Vec<String> = parts
+        .iter()
+        .flat_map(|b| {
+            (0..b.num_rows()).map(move |r| {
+                b.columns()
+                    .iter()
+                    .map(|c| arrow_cast_display(c, r))
+                    .collect::<Vec<_>>()
+                    .join("|")
+            })
+        })
+        .collect();
+    format!("{} rows: {}", rows.len(), rows.join(";"))
 }
 
 fn show_batch(b: &RecordBatch) -> String {
@@ -236,6 +268,45 @@ fn result(
                 }
             }
         }
+        "shuffle" | "merge" | "sort" => {
+            let f = match mode {
+                // Rows with equal keys in one partition.
+                "shuffle" => frame().shuffle(["k"], ShuffleOptions::default())?,
+                // Both sides partitioned: a hash join through two shuffles.
+                "merge" => frame().merge(&labels(), ["k"], How::Inner)?,
+                // By sampled quantiles, then sorted within partitions.
+                _ => frame().sort_values(["x", "y"], true)?,
+            };
+            // Every row in order (partition after partition): the
+            // partitioning itself must match the single-process run's.
+            match cluster {
+                None => (Some(show_rows(&[f.compute()?])), none),
+                Some(c) => {
+                    let (v, s) = c.compute_with_stats(&f)?;
+                    (v.map(|b| show_rows(&[b])), s.total())
+                }
+            }
+        }
+        "bag-groupby" => {
+            let words = lines()?
+                .flat_map(|l: String| l.split_whitespace().map(str::to_string).collect::<Vec<_>>());
+            let g = words.groupby(|w: &String| w.clone());
+            let show = |groups: Vec<(String, Vec<String>)>| {
+                let mut g: Vec<String> = groups
+                    .into_iter()
+                    .map(|(k, v)| format!("{k}:{}", v.len()))
+                    .collect();
+                g.sort();
+                g.join(",")
+            };
+            match cluster {
+                None => (Some(show(g.compute()?)), none),
+                Some(c) => {
+                    let (v, s) = c.compute_with_stats(&g)?;
+                    (v.map(show), s.total())
+                }
+            }
+        }
         other => return Err(format!("unknown mode {other}").into()),
     })
 }
@@ -272,7 +343,13 @@ fn child_program() {
 
 /// Runs `mode` on `n` processes of `threads` threads; gives process 0's
 /// result line and its total bytes sent between processes.
-fn launch(mode: &str, n: usize, threads: usize, base_port: u16) -> (String, u64) {
+fn launch(
+    mode: &str,
+    n: usize,
+    threads: usize,
+    base_port: u16,
+    env: &[(&str, &str)],
+) -> (String, u64) {
     let me = std::env::current_exe().expect("test binary");
     let mut cmd = Command::new(LAUNCH);
     cmd.args(["-n", &n.to_string(), "--threads", &threads.to_string()])
@@ -283,7 +360,8 @@ fn launch(mode: &str, n: usize, threads: usize, base_port: u16) -> (String, u64)
         .arg("--exact")
         .arg("--nocapture")
         .arg("--test-threads=1")
-        .env("DAGWOOD_TEST_CHILD", mode);
+        .env("DAGWOOD_TEST_CHILD", mode)
+        .envs(env.iter().copied());
     let (out, _) = run_guarded(cmd, Duration::from_secs(240));
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
@@ -314,7 +392,7 @@ fn check(mode: &str, ports: [u16; 2]) -> Vec<u64> {
     let mut sent = Vec::new();
     // 2 processes of 1 thread, 3 processes of 2 threads.
     for (n, threads, port) in [(2, 1, ports[0]), (3, 2, ports[1])] {
-        let (got, bytes) = launch(mode, n, threads, port);
+        let (got, bytes) = launch(mode, n, threads, port, &[]);
         assert_eq!(got, want, "{mode} on {n} processes");
         assert!(bytes > 0, "{mode} on {n} processes sent nothing");
         sent.push(bytes);
@@ -347,10 +425,27 @@ fn every_value_in_the_workloads_has_a_codec() {
                 .unwrap(),
         ),
         WireGraph::new(&grouped()),
+        WireGraph::new(&frame().shuffle(["k"], ShuffleOptions::default()).unwrap()),
+        WireGraph::new(&frame().merge(&labels(), ["k"], How::Inner).unwrap()),
+        WireGraph::new(&frame().sort_values(["x", "y"], true).unwrap()),
+        WireGraph::new(&frame().drop_duplicates_subset(["k"]).unwrap()),
+        WireGraph::new(
+            &lines()
+                .unwrap()
+                .groupby(|l: &String| l.len())
+                .map(|(k, v): (usize, Vec<String>)| (k, v.len())),
+        ),
     ];
+    // The groupby's partitions, read by the map next to them, would travel
+    // only if gathered, and gathering a bag registers its partitions' codec.
+    dagwood_cluster::register::<Vec<(usize, Vec<String>)>>();
     for g in &graphs {
         for t in (0..g.len()).filter(|&t| !g.is_constant(t)) {
             let ty = g.value_type(t);
+            // A shuffle's split results travel bucket by bucket.
+            if g.part_codec(t).is_some() {
+                continue;
+            }
             assert!(
                 is_registered(&ty),
                 "{}: {} has no codec",
@@ -374,19 +469,16 @@ fn in_one_process_with_threads_every_workload_matches() {
 }
 
 #[test]
-fn a_shuffle_is_refused_before_running() {
-    use dagwood_cluster::ClusterError;
-    use dagwood_collections::dataframe::ShuffleOptions;
-    let shuffled = frame().shuffle(["k"], ShuffleOptions::default()).unwrap();
-    let e = Cluster::single()
-        .with_threads(4)
-        .compute(&shuffled)
-        .unwrap_err();
-    assert!(matches!(e, ClusterError::Unsupported { .. }), "{e}");
-    assert!(e.to_string().contains("shuffle"), "{e}");
-    // One worker: nothing travels, so it runs.
-    let one = Cluster::single().compute(&shuffled).unwrap().unwrap();
-    assert_eq!(one.num_rows(), 20_000);
+fn a_shuffle_runs_on_workers_of_one_process() {
+    for mode in ["shuffle", "merge", "sort", "bag-groupby"] {
+        let (want, _) = result(mode, None).unwrap();
+        let (got, s) = result(mode, Some(&Cluster::single().with_threads(4))).unwrap();
+        assert_eq!(got, want, "{mode}");
+        assert!(
+            s.bytes_sent_within > 0,
+            "{mode}: buckets move between workers"
+        );
+    }
 }
 
 #[test]
@@ -434,8 +526,79 @@ fn bag_frequencies_match() {
 #[test]
 fn dataframe_groupby_matches() {
     let sent = check("frame", [24160, 24170]);
+    for (b, p) in sent.into_iter().zip([2, 3]) {
+        // One partial table of 37 groups (~2.4 KB in Arrow IPC) from each
+        // process but the first, not one per partition or the 20,000 rows.
+        assert!(b < 3_000 * (p - 1), "{b} bytes sent on {p} processes");
+    }
+}
+
+/// The frame's size in Arrow IPC, the encoding its rows travel in.
+fn frame_ipc_bytes() -> u64 {
+    let batch = frame().compute().expect("a frame");
+    let mut out = Vec::new();
+    let mut w = arrow_ipc::writer::StreamWriter::try_new(&mut out, &batch.schema()).expect("ipc");
+    w.write(&batch).expect("ipc");
+    w.finish().expect("ipc");
+    drop(w);
+    out.len() as u64
+}
+
+#[test]
+fn dataframe_shuffle_moves_only_buckets() {
+    let sent = check("shuffle", [24200, 24210]);
+    let whole = frame_ipc_bytes() as f64;
+    for (b, p) in sent.into_iter().zip([2.0, 3.0]) {
+        // What must move: the rows whose bucket lives on another process
+        // (P-1)/P of them with buckets spread evenly), and the output
+        // partitions not on process 0 to it (another (P-1)/P).
+        let least = 2.0 * (p - 1.0) / p * whole;
+        let ratio = b as f64 / least;
+        eprintln!("shuffle on {p} processes: {b} bytes, {ratio:.3}x the least ({least:.0})");
+        assert!(
+            ratio <= 1.2,
+            "{b} bytes sent on {p} processes: {ratio:.3}x the least"
+        );
+        assert!(ratio > 0.5, "{b} bytes: too few rows moved?");
+    }
+}
+
+#[test]
+fn dataframe_merge_of_two_partitioned_frames() {
+    let sent = check("merge", [24220, 24230]);
+    let whole = frame_ipc_bytes();
     for b in sent {
-        // Partial aggregates of 37 groups per partition, not 20,000 rows.
-        assert!(b < 60_000, "{b} bytes sent");
+        // Both sides' buckets, and each joined partition to process 0.
+        assert!(b < 3 * whole, "{b} bytes sent, frame is {whole}");
+    }
+}
+
+#[test]
+fn dataframe_sort_values() {
+    check("sort", [24240, 24250]);
+}
+
+#[test]
+fn bag_groupby_matches() {
+    let sent = check("bag-groupby", [24260, 24270]);
+    for b in sent {
+        // 16,000 words of ~3 bytes (postcard), each crossing at most once,
+        // plus the grouped result gathered at process 0.
+        assert!(b < 250_000, "{b} bytes sent");
+    }
+}
+
+#[test]
+fn regrouping_off_sends_more_and_gives_the_same_result() {
+    for mode in ["array-mean", "frame"] {
+        let want = result(mode, None).unwrap().0.unwrap();
+        let (on, bytes_on) = launch(mode, 3, 1, 24280, &[]);
+        let (off, bytes_off) = launch(mode, 3, 1, 24290, &[("DAGWOOD_REGROUP", "0")]);
+        assert_eq!(off, want, "{mode} without regrouping is bit-identical");
+        assert_eq!(on, want, "{mode} with regrouping");
+        assert!(
+            bytes_on < bytes_off,
+            "{mode}: {bytes_on} vs {bytes_off} bytes"
+        );
     }
 }

@@ -33,6 +33,7 @@ pub use compute::{compute_all, compute_all_with, Computable, Outputs, Results};
 pub use error::{BoxError, Error, Result, TaskError};
 pub use graph::args::Args;
 pub use graph::delayed::{delayed, Arg, ArgSlot, Delayed, IntoArg, TaskBuilder};
+pub use graph::hints::{Combiner, PartCodec, Partitioned, Reduction};
 pub use graph::reduce::{sum, tree_reduce};
 pub use graph::wire::{Value, ValueType, WireGraph};
 pub use key::Key;

@@ -22,7 +22,7 @@ use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions
 use arrow_buffer::NullBuffer;
 use arrow_ord::sort::{lexsort_to_indices, SortColumn};
 use arrow_schema::{ArrowError, Field, Schema, SchemaRef};
-use dagwood_runtime::{Delayed, Key, TaskBuilder, TaskError};
+use dagwood_runtime::{Combiner, Delayed, Key, TaskBuilder, TaskError};
 
 use super::accumulate::{accumulator, Accumulator, Func};
 use super::error::{DataFrameError, Result};
@@ -298,6 +298,18 @@ impl HashAggregate {
     ) -> Delayed<R> {
         let mut level: Vec<Delayed<Vec<RecordBatch>>> = leaves.to_vec();
         let mut pick = j;
+        // With one output partition every task merges the first partial of
+        // its inputs, whatever the tree's shape: a cluster may regroup it.
+        let combiner = (shape.split_out == 1).then(|| {
+            let plan = self.plan.clone();
+            Combiner::new(move |partials: Vec<Vec<RecordBatch>>| {
+                let mut partial = Partial::new(&plan)?;
+                for p in &partials {
+                    partial.merge(p, 0).map_err(TaskError::failed)?;
+                }
+                partial.into_states(1).map_err(TaskError::failed)
+            })
+        });
         let mut depth = 0u64;
         while level.len() > shape.split_every {
             level = level
@@ -311,6 +323,9 @@ impl HashAggregate {
                         key.with_indices(&[depth, i as u64])
                     };
                     let mut b = TaskBuilder::new("dataframe-aggregate-combine").key(key);
+                    if let Some(c) = &combiner {
+                        b = b.combines(c);
+                    }
                     let slots = b.args(inputs.iter().cloned());
                     let plan = self.plan.clone();
                     b.build(move |args| {
@@ -328,6 +343,17 @@ impl HashAggregate {
             depth += 1;
         }
         let mut b = TaskBuilder::new("dataframe-aggregate-finish").key(root_key);
+        if let Some(c) = &combiner {
+            let (plan, finish) = (self.plan.clone(), finish.clone());
+            b = b.reduces(c, move |partials: Vec<Vec<RecordBatch>>| {
+                let mut partial = Partial::new(&plan)?;
+                for p in &partials {
+                    partial.merge(p, 0).map_err(TaskError::failed)?;
+                }
+                let result = partial.finish().map_err(TaskError::failed)?;
+                finish(result).map_err(TaskError::failed)
+            });
+        }
         let slots = b.args(level);
         let plan = self.plan.clone();
         b.build(move |args| {

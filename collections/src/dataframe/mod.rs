@@ -79,6 +79,8 @@ pub use join::*;
 pub use scalar::Scalar;
 #[allow(unused_imports)]
 pub use shuffle::*;
+#[doc(hidden)]
+pub use sort::Sample as SortSample;
 #[allow(unused_imports)]
 pub use sort::*;
 

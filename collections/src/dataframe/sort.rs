@@ -33,8 +33,11 @@ use super::shuffle::{
 };
 use super::{concat, part_key, DataFrame, Flow};
 
-/// An evenly spaced sample of one partition's key rows.
-struct Sample {
+/// An evenly spaced sample of one partition's key rows (public, hidden, for
+/// the cluster backend's codec: samples travel to the boundaries task).
+#[doc(hidden)]
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Sample {
     rows: Vec<Box<[u8]>>,
     /// Rows in the partition.
     count: u64,

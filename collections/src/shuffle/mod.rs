@@ -68,7 +68,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use dagwood_runtime::{ArgSlot, Delayed, Key, TaskBuilder, TaskError};
+use dagwood_runtime::{ArgSlot, Delayed, Key, Partitioned, TaskBuilder, TaskError};
 
 pub(crate) use spill::Spill;
 use spill::{SpillDir, SpillFile, SpillReader, SpillSpace};
@@ -212,8 +212,10 @@ where
         .map(|j| {
             let mut b = TaskBuilder::new("shuffle-gather")
                 .key(Key::from_name(gather_layer.clone()).with_index(j as u64));
-            // By reference: all M gathers share each split result.
-            let slots: Vec<ArgSlot<ShuffleOut<T>>> = splits.iter().map(|s| b.input(s)).collect();
+            // By reference: all M gathers share each split result. Each reads
+            // only bucket j, which is all a cluster sends it.
+            let slots: Vec<ArgSlot<ShuffleOut<T>>> =
+                splits.iter().map(|s| b.input_part(s, j)).collect();
             let finish = finish.clone();
             b.build(move |args| {
                 let mut taken = Vec::with_capacity(slots.len());
@@ -284,6 +286,38 @@ impl<T> ShuffleOut<T> {
                 "internal error (a dagwood bug): shuffle bucket {j} of split {input} is missing or was already read"
             ))
         })
+    }
+}
+
+/// On a cluster, a gather task on another process gets only its own bucket
+/// of each split result: its items (spilled ones read back first) in
+/// `T`'s spill encoding, rebuilt there as a result holding that bucket.
+impl<T: Spill + Send + Sync + 'static> Partitioned for ShuffleOut<T> {
+    fn encode_part(&self, part: usize, out: &mut Vec<u8>) -> Result<(), TaskError> {
+        // Only the gather of `part` reads it, and it runs elsewhere: move it.
+        let bucket = self.take(part, 0)?;
+        let items = Gather::new(vec![bucket]).collect_vec()?;
+        T::encode(&items, out).map_err(|e| {
+            TaskError::failed(format!(
+                "shuffle bucket {part}: cannot encode items of type {}: {e}",
+                std::any::type_name::<T>()
+            ))
+        })
+    }
+
+    fn decode_parts(parts: Vec<(usize, Vec<u8>)>) -> Result<Self, TaskError> {
+        let n = parts.iter().map(|(j, _)| j + 1).max().unwrap_or(0);
+        let mut buckets: Vec<Mutex<Option<Bucket<T>>>> = (0..n).map(|_| Mutex::new(None)).collect();
+        for (j, bytes) in parts {
+            let mem = T::decode(&bytes).map_err(|e| {
+                TaskError::failed(format!(
+                    "shuffle bucket {j}: cannot decode items of type {}: {e}",
+                    std::any::type_name::<T>()
+                ))
+            })?;
+            buckets[j] = Mutex::new(Some(Bucket { file: None, mem }));
+        }
+        Ok(ShuffleOut { buckets })
     }
 }
 

@@ -5,6 +5,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use super::args::Args;
+use super::hints::{Combiner, Hints, PartCodec, Partitioned, Reduction};
 use super::node::{next_id, AnyValue, Node, Op};
 use super::wire::ValueType;
 use crate::{BoxError, Key, Result, Scheduler, TaskError};
@@ -66,6 +67,7 @@ pub fn delayed<T: Send + Sync + 'static>(value: T) -> Delayed<T> {
         op: Op::Value(Arc::new(value)),
         recompute: false,
         ty: ValueType::of::<T>,
+        hints: None,
     })
 }
 
@@ -109,6 +111,7 @@ impl<T: Send + Sync + 'static> Delayed<T> {
                 };
                 let mut copy = Node::new(key, node.inputs.clone(), op, node.ty);
                 copy.recompute = node.recompute;
+                copy.hints = node.hints.clone();
                 Delayed::from_node(copy)
             }
         }
@@ -278,6 +281,7 @@ pub struct TaskBuilder {
     key: Option<Key>,
     inputs: Vec<Arc<Node>>,
     recompute: bool,
+    hints: Hints,
 }
 
 impl TaskBuilder {
@@ -288,6 +292,7 @@ impl TaskBuilder {
             key: None,
             inputs: Vec::new(),
             recompute: false,
+            hints: Hints::default(),
         }
     }
 
@@ -334,6 +339,77 @@ impl TaskBuilder {
         self.arg(d)
     }
 
+    /// Registers a handle as an input of which this task reads only part
+    /// `part` (a shuffle's bucket). Locally it is [`input`](Self::input):
+    /// the task gets the whole value and picks its part itself; a
+    /// distributed backend sends this task's worker only that part (see
+    /// [`Partitioned`]).
+    ///
+    /// ```
+    /// use dagwood_runtime::{Partitioned, TaskBuilder, TaskError};
+    /// #[derive(Clone)]
+    /// struct Halves(Vec<i32>, Vec<i32>);
+    /// impl Partitioned for Halves {
+    ///     fn encode_part(&self, p: usize, out: &mut Vec<u8>) -> Result<(), TaskError> {
+    ///         let h = if p == 0 { &self.0 } else { &self.1 };
+    ///         out.extend(h.iter().flat_map(|v| v.to_le_bytes()));
+    ///         Ok(())
+    ///     }
+    ///     fn decode_parts(parts: Vec<(usize, Vec<u8>)>) -> Result<Self, TaskError> {
+    ///         let mut h = Halves(vec![], vec![]);
+    ///         for (p, b) in parts {
+    ///             let v = b.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    ///             if p == 0 { h.0 = v } else { h.1 = v }
+    ///         }
+    ///         Ok(h)
+    ///     }
+    /// }
+    /// let split = TaskBuilder::new("split").build(|_| Ok(Halves(vec![1, 2], vec![3, 4])));
+    /// let mut b = TaskBuilder::new("second");
+    /// let h = b.input_part(&split, 1);
+    /// let second = b.build(move |args| Ok(h.get(args)?.1.iter().sum::<i32>()));
+    /// assert_eq!(second.compute().unwrap(), 7);
+    /// ```
+    pub fn input_part<T: Partitioned>(&mut self, d: &Delayed<T>, part: usize) -> ArgSlot<T> {
+        let slot = self.arg(d);
+        let n = self.inputs.len();
+        let mut parts = std::mem::take(&mut self.hints.parts).into_vec();
+        parts.resize(n, None);
+        parts[n - 1] = Some((part as u32, PartCodec::of::<T>()));
+        self.hints.parts = parts.into_boxed_slice();
+        slot
+    }
+
+    /// Declares this task an inner node of a reduction tree: its value is
+    /// `combiner` applied to its inputs, partials of type `P` read whole (the
+    /// value's type is `P` too). A distributed backend may then regroup the
+    /// tree (see [`Combiner`]); local schedulers run the task as built.
+    /// [`tree_reduce`](crate::tree_reduce) declares its tasks this way.
+    pub fn combines<P: Clone + Send + Sync + 'static>(
+        mut self,
+        combiner: &Combiner<P>,
+    ) -> TaskBuilder {
+        self.hints.reduction = Some(Reduction::inner(combiner));
+        self
+    }
+
+    /// Declares this task the root of a reduction tree: its inputs are
+    /// partials of type `P` (read whole) and its value is `finish` of them,
+    /// for any number of partials a backend combined them into with
+    /// `combiner`. See [`Combiner`] for an example.
+    pub fn reduces<P, R>(
+        mut self,
+        combiner: &Combiner<P>,
+        finish: impl Fn(Vec<P>) -> Result<R, TaskError> + Send + Sync + 'static,
+    ) -> TaskBuilder
+    where
+        P: Clone + Send + Sync + 'static,
+        R: Send + Sync + 'static,
+    {
+        self.hints.reduction = Some(Reduction::root(combiner, finish));
+        self
+    }
+
     /// Registers many handles of one type (for example the inputs of a reduction).
     pub fn args<T: Send + Sync + 'static>(
         &mut self,
@@ -369,6 +445,7 @@ impl TaskBuilder {
 
     fn finish<R: Send + Sync + 'static>(self, op: Arc<super::node::OpFn>) -> Delayed<R> {
         let id = next_id();
+        let ninputs = self.inputs.len();
         let key = self
             .key
             .unwrap_or_else(|| Key::new(self.name).with_index(id));
@@ -379,6 +456,16 @@ impl TaskBuilder {
             op: Op::Call(op),
             recompute: self.recompute,
             ty: ValueType::of::<R>,
+            hints: {
+                let mut h = self.hints;
+                if !h.parts.is_empty() {
+                    // Inputs registered after the last part-read input.
+                    let mut parts = std::mem::take(&mut h.parts).into_vec();
+                    parts.resize(ninputs, None);
+                    h.parts = parts.into_boxed_slice();
+                }
+                (!h.parts.is_empty() || h.reduction.is_some()).then(|| Box::new(h))
+            },
         })
     }
 }

@@ -2,6 +2,7 @@
 
 pub(crate) mod args;
 pub(crate) mod delayed;
+pub(crate) mod hints;
 pub(crate) mod node;
 pub(crate) mod reduce;
 pub(crate) mod wire;

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::args::Args;
+use super::hints::Hints;
 use super::wire::ValueType;
 use crate::{Key, TaskError};
 
@@ -38,6 +39,9 @@ pub(crate) struct Node {
     /// serialize it, see [`wire`](super::wire)); a function pointer keeps
     /// the node one word larger only.
     pub(crate) ty: fn() -> ValueType,
+    /// Declarations for distributed backends (see [`hints`](super::hints));
+    /// `None` for most tasks.
+    pub(crate) hints: Option<Box<Hints>>,
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
@@ -55,6 +59,7 @@ impl Node {
             op,
             recompute: false,
             ty,
+            hints: None,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Tree reductions over many handles: Dask's `tree_reduce` with a fan-in.
 
 use super::delayed::{Delayed, TaskBuilder};
+use super::hints::Combiner;
 use crate::{Error, Key, Result};
 
 /// Combines `items` with `combine` in a tree whose nodes take at most `fan_in`
@@ -37,6 +38,11 @@ where
             "tree_reduce `{name}`: nothing to reduce (no items)"
         )));
     }
+    // Declared so that a distributed backend may regroup the tree.
+    let combiner = {
+        let f = combine.clone();
+        Combiner::new(move |xs: Vec<T>| Ok(f(xs)))
+    };
     let mut depth = 0u64;
     // One item still gets one combine call, so the result is always combine's.
     while level.len() > 1 || depth == 0 {
@@ -45,7 +51,7 @@ where
         let mut i = 0u64;
         while items.peek().is_some() {
             let key = Key::from_name(name.clone()).with_indices(&[depth, i]);
-            let mut b = TaskBuilder::new("tree_reduce").key(key);
+            let mut b = TaskBuilder::new("tree_reduce").key(key).combines(&combiner);
             let slots = b.args(items.by_ref().take(fan_in));
             let f = combine.clone();
             next.push(b.build(move |args| {

@@ -14,6 +14,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use super::args::Args;
+use super::hints::{PartCodec, Reduction};
 use super::node::Op;
 use crate::compute::{Computable, Outputs, Results};
 use crate::plan::build::Arena;
@@ -133,6 +134,38 @@ impl WireGraph {
     /// The type of task `t`'s value.
     pub fn value_type(&self, t: usize) -> ValueType {
         (self.arena.nodes[t].ty)()
+    }
+
+    /// The part of its `k`-th input that task `t` reads, when it reads only
+    /// one (see [`TaskBuilder::input_part`](crate::TaskBuilder::input_part));
+    /// `None` when it reads the whole value.
+    pub fn input_part(&self, t: usize, k: usize) -> Option<u32> {
+        let hints = self.arena.nodes[t].hints.as_ref()?;
+        hints.parts.get(k).copied().flatten().map(|(p, _)| p)
+    }
+
+    /// How task `t`'s value encodes part by part, when some task reads it by
+    /// parts (see [`Partitioned`](crate::Partitioned)).
+    pub fn part_codec(&self, t: usize) -> Option<PartCodec> {
+        self.dependents(t).iter().find_map(|&c| {
+            let hints = self.arena.nodes[c as usize].hints.as_ref()?;
+            self.inputs(c as usize)
+                .iter()
+                .zip(hints.parts.iter())
+                .find_map(|(&i, p)| {
+                    if i as usize == t {
+                        p.map(|(_, codec)| codec)
+                    } else {
+                        None
+                    }
+                })
+        })
+    }
+
+    /// Task `t`'s place in a reduction tree, when it declared one (see
+    /// [`Combiner`](crate::Combiner)).
+    pub fn reduction(&self, t: usize) -> Option<&Reduction> {
+        self.arena.nodes[t].hints.as_ref()?.reduction.as_ref()
     }
 
     /// The requested outputs as task positions, in request order.
