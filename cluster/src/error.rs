@@ -122,10 +122,11 @@ pub enum ClusterError {
         /// The value's type.
         type_name: &'static str,
     },
-    /// The graph holds work that does not run on the cluster yet (a
-    /// collection's shuffle: a data frame's `shuffle`, `merge` or
-    /// `set_index`, a bag's `groupby`).
-    #[error("task {key}: {what} does not run on the cluster yet (it runs on one process: use the collection's own compute)")]
+    /// The graph holds work that does not run on the cluster: a shuffle's
+    /// split result that a task on another worker reads whole instead of
+    /// bucket by bucket (no collection builds such a graph; a hand-built
+    /// one might).
+    #[error("task {key}: {what} does not run on the cluster (it runs on one process: use the collection's own compute)")]
     Unsupported {
         /// The task's key.
         key: String,

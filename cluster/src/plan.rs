@@ -512,3 +512,72 @@ pub(crate) fn fingerprint(graph: &WireGraph) -> u64 {
     graph.outputs().iter().for_each(|&o| h.u64(u64::from(o)));
     h.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dagwood_runtime::{delayed, sum, Delayed};
+
+    fn tree(n: i64, fan_in: usize) -> Delayed<i64> {
+        sum(
+            (0..n).map(|i| delayed(i).map("square", |v: &i64| v * v)),
+            fan_in,
+        )
+        .unwrap()
+    }
+
+    fn root_of(g: &WireGraph) -> usize {
+        g.outputs()[0] as usize
+    }
+
+    #[test]
+    fn a_tree_over_processes_gets_one_partial_per_process() {
+        let t = tree(64, 4);
+        let g = WireGraph::new(&t);
+        // 2 processes of 2 threads.
+        let plan = RunPlan::new(&g, 4, 2, 0, vec![0], true).unwrap();
+        let root = root_of(&g);
+        assert_eq!(plan.action[root], Action::Finish);
+        let inputs: Vec<u32> = plan.inputs[root].iter().map(|i| i.task).collect();
+        let procs: Vec<u32> = inputs.iter().map(|&i| plan.owner[i as usize] / 2).collect();
+        assert_eq!(procs, [0, 1], "one partial per process, in order");
+        assert_eq!(plan.owner[root], 0, "the root sits with the gatherer");
+        // The tree's inner nodes are gone; only process 1's partial crosses.
+        let inner = (0..g.len()).filter(|&t| plan.owner[t] == NOWHERE).count();
+        assert!(inner > 0);
+        let crossing: usize = (0..plan.len())
+            .map(|t| {
+                plan.dests[t]
+                    .iter()
+                    .filter(|d| d.to / 2 != plan.owner[t] / 2)
+                    .count()
+            })
+            .sum();
+        assert_eq!(crossing, 1);
+        // Every added combine reads leaves or combines of one process.
+        for t in g.len()..plan.len() {
+            let p = plan.owner[t] / 2;
+            assert!(plan.inputs[t]
+                .iter()
+                .all(|i| plan.owner[i.task as usize] / 2 == p));
+        }
+    }
+
+    #[test]
+    fn regrouping_leaves_one_process_and_switched_off_trees_alone() {
+        let t = tree(64, 4);
+        let g = WireGraph::new(&t);
+        for plan in [
+            RunPlan::new(&g, 4, 4, 0, vec![0], true).unwrap(),
+            RunPlan::new(&g, 4, 1, 0, vec![0], false).unwrap(),
+        ] {
+            assert_eq!(plan.len(), g.len());
+            assert!(plan.action.iter().all(|a| *a == Action::Graph));
+            assert!(plan.owner.iter().all(|&o| o != NOWHERE));
+        }
+        // On vs off changes the plan, hence the fingerprint.
+        let on = RunPlan::new(&g, 4, 1, 0, vec![0], true).unwrap();
+        let off = RunPlan::new(&g, 4, 1, 0, vec![0], false).unwrap();
+        assert_ne!(on.fingerprint, off.fingerprint);
+    }
+}

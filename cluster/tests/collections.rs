@@ -268,10 +268,18 @@ fn result(
                 }
             }
         }
-        "shuffle" | "merge" | "sort" => {
+        "shuffle" | "shuffle-spill" | "merge" | "sort" => {
             let f = match mode {
                 // Rows with equal keys in one partition.
                 "shuffle" => frame().shuffle(["k"], ShuffleOptions::default())?,
+                // Every bucket spilled to local disk before it travels.
+                "shuffle-spill" => frame().shuffle(
+                    ["k"],
+                    ShuffleOptions {
+                        memory_limit: Some(0),
+                        ..ShuffleOptions::default()
+                    },
+                )?,
                 // Both sides partitioned: a hash join through two shuffles.
                 "merge" => frame().merge(&labels(), ["k"], How::Inner)?,
                 // By sampled quantiles, then sorted within partitions.
@@ -561,6 +569,11 @@ fn dataframe_shuffle_moves_only_buckets() {
         );
         assert!(ratio > 0.5, "{b} bytes: too few rows moved?");
     }
+}
+
+#[test]
+fn a_shuffle_that_spills_sends_its_buckets_from_disk() {
+    check("shuffle-spill", [24300, 24310]);
 }
 
 #[test]

@@ -124,6 +124,16 @@ fn child(mode: &str) -> Result<Option<String>, Box<dyn std::error::Error>> {
             a.zip(b)
                 .map(|(a, (b, m))| format!("{a} {b} {}", describe(&m)))
         }
+        "concat" => {
+            // An order-sensitive (non-commutative) reduction: regrouping
+            // must keep the leaves' order.
+            let parts = (0..3000_u64).map(|i| delayed(i).map("one", |v: &u64| vec![*v]));
+            let all = tree_reduce(parts, 8, "concat", |vs: Vec<Vec<u64>>| vs.concat())?;
+            cluster.compute(&all)?.map(|v| {
+                let ordered = v.iter().copied().eq(0..3000);
+                format!("{} ordered={ordered}", v.len())
+            })
+        }
         "skew" => {
             let n = if me == 1 { 3001 } else { 3000 };
             cluster.compute(&tree_sum(n))?.map(|v| v.to_string())
@@ -263,6 +273,19 @@ fn tree_sum_on_2_processes_matches_one() {
         "{stdout}"
     );
     assert!(stdout.contains("[p1] DONE"), "{stdout}");
+}
+
+#[test]
+fn an_order_sensitive_reduction_keeps_its_order_when_regrouped() {
+    for (n, threads, port) in [(2, 1, 23300), (3, 2, 23310)] {
+        let (out, stdout, stderr) = launch("concat", n, threads, port, &[]);
+        assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+        assert_eq!(
+            result_line(&stdout).as_deref(),
+            Some("3000 ordered=true"),
+            "{stdout}"
+        );
+    }
 }
 
 #[test]
