@@ -510,3 +510,29 @@ fn outer_variables_are_borrowed() {
     assert_eq!(g.compute().unwrap(), (vec![1, 2], "xyy".to_string()));
     assert_eq!(names.len(), 2);
 }
+
+#[test]
+fn a_distributed_graph_is_a_delayed_graph_keyed_by_its_bindings() {
+    let offset = 10_i64;
+    let g: Delayed<i64> = graph! {
+        #![distributed]
+        let a = inc(offset);
+        let b = double(a);
+        let s = vec![a, b];
+        s.iter().sum::<i64>() + a
+    };
+    let plan = dagwood::WireGraph::new(&g);
+    let keys: Vec<String> = (0..plan.len()).map(|t| plan.key(t).to_string()).collect();
+    assert_eq!(keys, ["a", "b", "s", "output"]);
+    for s in schedulers() {
+        assert_eq!(g.compute_with(&s).unwrap(), 11 + 22 + 11);
+    }
+    // A failing task names its binding.
+    let bad: Delayed<i64> = graph! {
+        #![distributed]
+        let n: i64 = "x1".parse::<i64>()?;
+        n
+    };
+    let e = bad.compute().unwrap_err().to_string();
+    assert_eq!(e, "task n failed: invalid digit found in string");
+}

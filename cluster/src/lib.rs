@@ -68,3 +68,20 @@ pub use config::{
 pub use error::ClusterError;
 pub use run::Gather;
 pub use stats::{ClusterStats, SendStats};
+
+/// What `graph! { #![distributed] .. }` expands to refers to; not a stable API.
+#[doc(hidden)]
+pub mod __macro {
+    use dagwood_runtime::Delayed;
+    use serde::de::DeserializeOwned;
+    use serde::Serialize;
+
+    /// Requires, at compile time, that a distributed graph binding's value can
+    /// travel between processes, and registers its codec.
+    pub fn wire<T>(_: &Delayed<T>)
+    where
+        T: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
+    {
+        crate::register::<T>();
+    }
+}

@@ -124,6 +124,20 @@ fn child(mode: &str) -> Result<Option<String>, Box<dyn std::error::Error>> {
             a.zip(b)
                 .map(|(a, (b, m))| format!("{a} {b} {}", describe(&m)))
         }
+        "static" => {
+            // A graph written with `graph!`, built as tasks a cluster places.
+            let g = dagwood::graph! {
+                #![distributed]
+                let a = (0..1000_i64).map(|i| i * i).collect::<Vec<i64>>();
+                let b = (0..1000_i64).map(|i| 3 * i).collect::<Vec<i64>>();
+                let sa = a.iter().sum::<i64>();
+                let sb = b.iter().sum::<i64>();
+                let n = a.len() + b.len();
+                let parsed: i64 = "42".parse::<i64>()?;
+                (sa, sb, n as i64 + parsed)
+            };
+            cluster.compute(&g)?.map(|(sa, sb, n)| format!("{sa} {sb} {n}"))
+        }
         "concat" => {
             // An order-sensitive (non-commutative) reduction: regrouping
             // must keep the leaves' order.
@@ -273,6 +287,18 @@ fn tree_sum_on_2_processes_matches_one() {
         "{stdout}"
     );
     assert!(stdout.contains("[p1] DONE"), "{stdout}");
+}
+
+#[test]
+fn a_distributed_graph_macro_runs_on_2_processes() {
+    let (out, stdout, stderr) = launch("static", 2, 1, 23320, &[]);
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    // 332,833,500 = sum of squares below 1000; 1,498,500 = 3 × 499,500.
+    assert_eq!(
+        result_line(&stdout).as_deref(),
+        Some("332833500 1498500 2042"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -95,6 +95,24 @@ pub fn delayed(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// A task whose expression ends in `?` (`let a = parse(s)?;`) is fallible: its `Err` fails
 /// the graph with the task's key. A panic in a task does the same. Bindings named `_x` run
 /// for their side effects only; any other binding must be used.
+///
+/// **Distributed graphs.** A graph whose first line is `#![distributed]` is built as
+/// `Delayed` handles instead, one task per binding keyed by its name, so that
+/// `dagwood_cluster::Cluster::compute` can place its tasks across processes (locally it
+/// computes like any `Delayed`). Every binding's value may then travel, so its type must
+/// be `Clone + Serialize + DeserializeOwned + Send + Sync + 'static`: a compile error at
+/// the binding otherwise (the program depends on `dagwood-cluster`). Tasks own what they
+/// use from outside the graph (moved in), and the closure form takes no parameters.
+///
+/// ```ignore
+/// let g = graph! {
+///     #![distributed]
+///     let a = load(1);              // Vec<f64>: serde
+///     let b = load(2);
+///     mean(&a) + mean(&b)
+/// };                                // a Delayed<f64>
+/// if let Some(m) = cluster.compute(&g)? { println!("{m}"); }
+/// ```
 #[proc_macro]
 pub fn graph(input: TokenStream) -> TokenStream {
     graph::expand(input.into()).into()

@@ -50,6 +50,8 @@ pub(crate) struct Output {
 
 /// A checked graph.
 pub(crate) struct Graph {
+    /// The `#![distributed]` attribute: generate `Delayed` handles instead.
+    pub distributed: Option<syn::Attribute>,
     /// `Some` for the closure form.
     pub params: Option<Params>,
     pub items: Vec<Item>,
@@ -176,6 +178,7 @@ pub(crate) fn analyse(input: GraphInput) -> syn::Result<Graph> {
         _ => None,
     };
     let GraphInput {
+        distributed,
         params,
         items,
         tasks,
@@ -202,6 +205,7 @@ pub(crate) fn analyse(input: GraphInput) -> syn::Result<Graph> {
         )
         .collect();
     Ok(Graph {
+        distributed,
         params,
         items,
         tasks,

@@ -3,9 +3,11 @@
 //! [`parse`] reads the `let`s and the output expression, [`analyse`] finds each task's
 //! inputs (by name, with [`uses`]) and checks the DAG, [`lower`] turns the DAG into a
 //! series-parallel tree, and [`generate`] writes that tree as straight-line code and
-//! nested joins over typed locals.
+//! nested joins over typed locals. A graph marked `#![distributed]` is written by
+//! [`distribute`] instead, as `Delayed` handles a cluster can place task by task.
 
 mod analyse;
+mod distribute;
 mod generate;
 mod lower;
 mod parse;
@@ -16,6 +18,7 @@ use proc_macro2::TokenStream;
 /// Expands `graph! { .. }`; every misuse becomes a spanned `compile_error!`.
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
     match parse::parse(input).and_then(analyse::analyse) {
+        Ok(graph) if graph.distributed.is_some() => distribute::generate(&graph),
         Ok(graph) => generate::generate(&graph),
         Err(err) => err.to_compile_error(),
     }

@@ -11,6 +11,9 @@ use syn::{Block, Expr, ExprClosure, Ident, Item, Pat, ReturnType, Stmt, Token, T
 
 /// A parsed `graph!` invocation.
 pub(crate) struct GraphInput {
+    /// The `#![distributed]` attribute, when given: build the graph as
+    /// `Delayed` handles whose values may travel between processes.
+    pub distributed: Option<syn::Attribute>,
     /// `Some` for the `|x: T, ..| { .. }` form.
     pub params: Option<Params>,
     /// Items (`fn`, `use`, ..) declared inside the graph, emitted ahead of the tasks.
@@ -73,6 +76,37 @@ fn empty_graph(span: Span) -> syn::Error {
 }
 
 fn parse_input(input: ParseStream) -> syn::Result<GraphInput> {
+    let distributed = distributed_attr(input)?;
+    let mut graph = parse_body(input)?;
+    if let (Some(attr), Some(_)) = (&distributed, &graph.params) {
+        return Err(syn::Error::new_spanned(
+            attr,
+            "a distributed graph takes no parameters: every process builds it whole, so \
+             write the values into its bindings (or capture them) instead",
+        ));
+    }
+    graph.distributed = distributed;
+    Ok(graph)
+}
+
+/// `#![distributed]` at the start, the only attribute a graph takes.
+fn distributed_attr(input: ParseStream) -> syn::Result<Option<syn::Attribute>> {
+    let attrs = input.call(syn::Attribute::parse_inner)?;
+    let mut found = None;
+    for attr in attrs {
+        let ok = matches!(&attr.meta, syn::Meta::Path(p) if p.is_ident("distributed"));
+        if !ok || found.is_some() {
+            return Err(syn::Error::new_spanned(
+                &attr,
+                "unknown graph attribute: the only one is `#![distributed]` (once, first)",
+            ));
+        }
+        found = Some(attr);
+    }
+    Ok(found)
+}
+
+fn parse_body(input: ParseStream) -> syn::Result<GraphInput> {
     let closure_form = input.peek(Token![|])
         || input.peek(Token![||])
         || input.peek(Token![move])
@@ -237,6 +271,7 @@ fn from_stmts(
     }
     errors.check()?;
     Ok(GraphInput {
+        distributed: None,
         params,
         items,
         tasks,
