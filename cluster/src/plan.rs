@@ -5,8 +5,9 @@
 //! adds when it regroups a reduction tree (positions from `graph.len()` on).
 //!
 //! * **Placement.** Sources (tasks whose inputs are all constants) go to
-//!   workers in contiguous blocks of the graph's order, so a subtree's
-//!   leaves stay together. A task that reads only parts of its inputs (a
+//!   workers in contiguous blocks of the graph's order of about equal
+//!   estimated cost (`TaskBuilder::cost`: a CSV block's bytes, say; 1 when
+//!   not given), so a subtree's leaves stay together. A task that reads only parts of its inputs (a
 //!   shuffle's gather) goes to worker `part % workers`, so the gathers of
 //!   one output partition on both sides of a join meet. Every other task goes
 //!   to the worker holding most of its inputs, ties to the least loaded.
@@ -269,10 +270,16 @@ impl Placer<'_> {
                     .all(|&i| graph.is_constant(i as usize))
         };
         let sources: Vec<usize> = (0..n).filter(|&t| is_source(t)).collect();
-        // Blocks of consecutive sources: the graph's order keeps a subtree's
-        // leaves together, so their reduction stays on one worker.
-        for (rank, &t) in sources.iter().enumerate() {
-            let k = rank * self.workers / sources.len();
+        // Blocks of consecutive sources of about equal cost: the graph's
+        // order keeps a subtree's leaves together, so their reduction stays
+        // on one worker.
+        let total: u128 = sources.iter().map(|&t| u128::from(graph.cost(t))).sum();
+        let mut before = 0u128;
+        for &t in &sources {
+            let cost = u128::from(graph.cost(t));
+            let middle = before + cost / 2;
+            let k = (middle * self.workers as u128 / total.max(1)).min(self.workers as u128 - 1);
+            before += cost;
             self.assign(t, k as u32);
         }
         for t in 0..n {
@@ -291,7 +298,12 @@ impl Placer<'_> {
 
     fn assign(&mut self, t: usize, w: u32) {
         self.plan.owner[t] = w;
-        self.load[w as usize] += 1;
+        let cost = if t < self.graph.len() {
+            self.graph.cost(t)
+        } else {
+            1
+        };
+        self.load[w as usize] += cost;
     }
 
     fn process_of(&self, w: u32) -> u32 {
@@ -395,7 +407,8 @@ impl Placer<'_> {
         for &x in &inner {
             let o = self.plan.owner[x as usize];
             if o != EVERYWHERE && o != NOWHERE {
-                self.load[o as usize] = self.load[o as usize].saturating_sub(1);
+                let cost = graph.cost(x as usize);
+                self.load[o as usize] = self.load[o as usize].saturating_sub(cost);
             }
             self.plan.owner[x as usize] = NOWHERE;
         }
@@ -479,7 +492,7 @@ impl Placer<'_> {
 }
 
 /// FNV-1a over keys, value types, inputs (with the parts read), reduction
-/// declarations and outputs, in graph order.
+/// declarations, costs and outputs, in graph order.
 pub(crate) fn fingerprint(graph: &WireGraph) -> u64 {
     struct Fnv(u64);
     impl Fnv {
@@ -503,6 +516,9 @@ pub(crate) fn fingerprint(graph: &WireGraph) -> u64 {
         h.bytes(graph.value_type(t).name().as_bytes());
         h.u64(u64::from(graph.is_constant(t)));
         h.u64(u64::from(graph.reduction(t).is_some()));
+        // Costs steer placement: processes that estimate differently (a file
+        // of another size) would place differently.
+        h.u64(graph.cost(t));
         h.u64(graph.inputs(t).len() as u64);
         for (k, &i) in graph.inputs(t).iter().enumerate() {
             h.u64(u64::from(i));
@@ -561,6 +577,26 @@ mod tests {
                 .iter()
                 .all(|i| plan.owner[i.task as usize] / 2 == p));
         }
+    }
+
+    #[test]
+    fn sources_are_balanced_by_cost() {
+        use dagwood_runtime::TaskBuilder;
+        // One heavy source then eight light ones: the heavy one gets a
+        // worker to itself.
+        let mut parts = vec![TaskBuilder::new("heavy").cost(800).build(|_| Ok(1_i64))];
+        parts.extend((0..8).map(|_| TaskBuilder::new("light").cost(100).build(|_| Ok(1_i64))));
+        let total = sum(parts, 16).unwrap();
+        let g = WireGraph::new(&total);
+        let plan = RunPlan::new(&g, 2, 1, 0, vec![0], true).unwrap();
+        let owner_of = |name: &str| -> Vec<u32> {
+            (0..g.len())
+                .filter(|&t| g.key(t).name() == name)
+                .map(|t| plan.owner[t])
+                .collect()
+        };
+        assert_eq!(owner_of("heavy"), [0]);
+        assert_eq!(owner_of("light"), [1; 8]);
     }
 
     #[test]

@@ -92,7 +92,9 @@ impl Cluster {
     ///
     /// Tasks are placed over all workers of all processes deterministically
     /// (each process computes the same placement): sources are spread in
-    /// blocks of the graph's order, a shuffle's output partition `j` goes to
+    /// blocks of the graph's order of about equal estimated cost
+    /// ([`TaskBuilder::cost`](dagwood_runtime::TaskBuilder::cost); a CSV
+    /// block's bytes, a Parquet row group's), a shuffle's output partition `j` goes to
     /// worker `j % workers`, and every other task goes where most of its
     /// inputs are, ties to the least loaded worker. Reduction trees whose
     /// leaves span processes are regrouped so that each process combines its

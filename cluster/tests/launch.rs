@@ -136,7 +136,9 @@ fn child(mode: &str) -> Result<Option<String>, Box<dyn std::error::Error>> {
                 let parsed: i64 = "42".parse::<i64>()?;
                 (sa, sb, n as i64 + parsed)
             };
-            cluster.compute(&g)?.map(|(sa, sb, n)| format!("{sa} {sb} {n}"))
+            cluster
+                .compute(&g)?
+                .map(|(sa, sb, n)| format!("{sa} {sb} {n}"))
         }
         "concat" => {
             // An order-sensitive (non-commutative) reduction: regrouping

@@ -105,6 +105,9 @@ pub(crate) trait Scan: Send + Sync + 'static {
     fn npartitions(&self) -> usize;
     /// The layer name's operation, for task keys (`read-csv`).
     fn op(&self) -> &str;
+    /// The work of reading partition `part`, relative to the others (its
+    /// bytes, its rows), for placement on a cluster.
+    fn cost(&self, part: usize) -> u64;
     /// Reads partition `part`, parsing only the columns at `projection`
     /// (ascending indices into [`schema`](Self::schema)), and gives the
     /// batches to `sink` until it returns [`Flow::Stop`] or the partition
@@ -485,6 +488,7 @@ impl DataFrame {
                 })
             }
             Source::Scan(scan) => {
+                b.set_cost(scan.cost(i));
                 let scan = scan.clone();
                 Arc::new(move |_: &mut Args, sink: &mut BatchSink<'_>| {
                     scan.read(i, &projection, &mut |batch| run_steps(batch, sink))
@@ -737,6 +741,9 @@ mod tests {
         fn op(&self) -> &str {
             "read-mem"
         }
+        fn cost(&self, part: usize) -> u64 {
+            self.parts.get(part).map_or(1, |b| b.num_rows() as u64)
+        }
         fn read(
             &self,
             part: usize,
@@ -803,6 +810,15 @@ mod tests {
         let plain = DataFrame::from_source(Source::Scan(s.clone()));
         assert_eq!(plain.len().compute().unwrap(), 20);
         assert!(s.asked.lock().unwrap().iter().all(|p| p.is_empty()));
+    }
+
+    #[test]
+    fn a_scanned_partition_task_carries_its_cost() {
+        let df = DataFrame::from_source(Source::Scan(scan()));
+        let parts = df.to_delayed();
+        let g = dagwood_runtime::WireGraph::new(&parts);
+        let costs: Vec<u64> = (0..g.len()).map(|t| g.cost(t)).collect();
+        assert_eq!(costs, [10, 10]); // rows of each partition
     }
 
     #[test]

@@ -410,6 +410,26 @@ impl TaskBuilder {
         self
     }
 
+    /// An estimate of this task's work relative to other tasks (1 when not
+    /// given): a distributed backend balances its placement by it (the
+    /// bytes of a file block, the elements of a chunk). Local schedulers
+    /// ignore it.
+    ///
+    /// ```
+    /// use dagwood_runtime::{TaskBuilder, WireGraph};
+    /// let big = TaskBuilder::new("read").cost(64 << 20).build(|_| Ok(1));
+    /// assert_eq!(WireGraph::new(&big).cost(0), 64 << 20);
+    /// ```
+    pub fn cost(mut self, cost: u64) -> TaskBuilder {
+        self.set_cost(cost);
+        self
+    }
+
+    /// [`cost`](Self::cost) for code that holds the builder by reference.
+    pub fn set_cost(&mut self, cost: u64) {
+        self.hints.cost = Some(cost);
+    }
+
     /// Registers many handles of one type (for example the inputs of a reduction).
     pub fn args<T: Send + Sync + 'static>(
         &mut self,
@@ -464,7 +484,8 @@ impl TaskBuilder {
                     parts.resize(ninputs, None);
                     h.parts = parts.into_boxed_slice();
                 }
-                (!h.parts.is_empty() || h.reduction.is_some()).then(|| Box::new(h))
+                (!h.parts.is_empty() || h.reduction.is_some() || h.cost.is_some())
+                    .then(|| Box::new(h))
             },
         })
     }

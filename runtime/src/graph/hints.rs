@@ -11,6 +11,10 @@
 //!   `j`. Declared with [`TaskBuilder::input_part`](crate::TaskBuilder::input_part),
 //!   the backend sends each worker only the parts its tasks read, encoded by
 //!   the value's [`Partitioned`] implementation, instead of the whole value.
+//! * **Cost.** An estimate of a task's work relative to others
+//!   ([`TaskBuilder::cost`](crate::TaskBuilder::cost); 1 when not given), by
+//!   which a backend balances its placement: the bytes of a CSV block, the
+//!   rows of a Parquet row group.
 //! * **Reductions.** A tree of combine tasks (what [`tree_reduce`](crate::tree_reduce)
 //!   builds) fixes which partials meet where. Declared with
 //!   [`TaskBuilder::combines`](crate::TaskBuilder::combines) and
@@ -250,4 +254,6 @@ pub(crate) struct Hints {
     /// task reads only whole values.
     pub(crate) parts: Box<[Option<(u32, PartCodec)>]>,
     pub(crate) reduction: Option<Reduction>,
+    /// Estimated work relative to other tasks (`None`: 1).
+    pub(crate) cost: Option<u64>,
 }

@@ -168,6 +168,16 @@ impl WireGraph {
         self.arena.nodes[t].hints.as_ref()?.reduction.as_ref()
     }
 
+    /// The estimated work of task `t` relative to others (see
+    /// [`TaskBuilder::cost`](crate::TaskBuilder::cost)); 1 when not given.
+    pub fn cost(&self, t: usize) -> u64 {
+        self.arena.nodes[t]
+            .hints
+            .as_ref()
+            .and_then(|h| h.cost)
+            .unwrap_or(1)
+    }
+
     /// The requested outputs as task positions, in request order.
     pub fn outputs(&self) -> &[u32] {
         &self.arena.outputs

@@ -665,6 +665,14 @@ impl Scan for CsvScan {
         self.blocks.len()
     }
 
+    fn cost(&self, part: usize) -> u64 {
+        // Bytes (compressed for `.gz`, a whole file each).
+        self.blocks.get(part).map_or(1, |b| {
+            let size = self.files.get(b.file).map_or(0, |f| f.size);
+            b.end.unwrap_or(size).saturating_sub(b.start).max(1)
+        })
+    }
+
     fn op(&self) -> &str {
         "read-csv"
     }

@@ -227,6 +227,19 @@ impl Scan for ParquetScan {
         self.parts.len()
     }
 
+    fn cost(&self, part: usize) -> u64 {
+        // The row group's compressed bytes.
+        match self.parts.get(part) {
+            Some(&(f, Some(g))) => self.files.get(f).map_or(1, |file| {
+                let groups = file.metadata.metadata().row_groups();
+                groups
+                    .get(g)
+                    .map_or(1, |rg| rg.compressed_size().max(1) as u64)
+            }),
+            _ => 1,
+        }
+    }
+
     fn op(&self) -> &str {
         "read-parquet"
     }
