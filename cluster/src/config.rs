@@ -13,6 +13,10 @@ pub const DEFAULT_BASE_PORT: u16 = 2101;
 /// How long a process waits for its peers at start when nothing else is set.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a peer may stay silent on its heartbeat connection before the
+/// others give up on it, unless set otherwise.
+pub const DEFAULT_HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A cluster: the processes that run one program together, and which one
 /// this is.
 ///
@@ -40,6 +44,7 @@ pub struct Cluster {
     threads: usize,
     addresses: Vec<String>,
     connect_timeout: Duration,
+    heartbeat_timeout: Duration,
     regroup: bool,
 }
 
@@ -76,6 +81,7 @@ impl Cluster {
             threads: 1,
             addresses: local_addresses(processes, DEFAULT_BASE_PORT),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            heartbeat_timeout: DEFAULT_HEARTBEAT_TIMEOUT,
             regroup: true,
         }
     }
@@ -184,6 +190,27 @@ impl Cluster {
         self.connect_timeout
     }
 
+    /// How long a peer process may stay silent before the others end the
+    /// run with [`ClusterError::PeerLost`] (default 10 s). Every process
+    /// sends a heartbeat each second from a thread of its own, so a long
+    /// task does not count as silence; a process that is stopped, frozen or
+    /// cut off does.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let c = dagwood_cluster::Cluster::single().with_heartbeat_timeout(Duration::from_secs(30));
+    /// assert_eq!(c.heartbeat_timeout(), Duration::from_secs(30));
+    /// ```
+    pub fn with_heartbeat_timeout(mut self, timeout: Duration) -> Cluster {
+        self.heartbeat_timeout = timeout.max(Duration::from_millis(100));
+        self
+    }
+
+    /// The heartbeat timeout (see [`with_heartbeat_timeout`](Self::with_heartbeat_timeout)).
+    pub fn heartbeat_timeout(&self) -> Duration {
+        self.heartbeat_timeout
+    }
+
     /// The cluster this process belongs to, from the environment.
     ///
     /// In order of precedence:
@@ -210,7 +237,8 @@ impl Cluster {
     ///
     /// Always read: `DAGWOOD_THREADS` (worker threads per process, default 1),
     /// `DAGWOOD_CONNECT_TIMEOUT` (seconds to wait for peers at start,
-    /// default 30) and `DAGWOOD_REGROUP` (`0` to run reduction trees as
+    /// default 30), `DAGWOOD_HEARTBEAT_TIMEOUT` (seconds a peer may stay
+    /// silent, default 10) and `DAGWOOD_REGROUP` (`0` to run reduction trees as
     /// built, see [`with_regrouping`](Self::with_regrouping); default on).
     ///
     /// ```no_run
@@ -260,7 +288,13 @@ impl Cluster {
                 }
             },
         };
-        Ok(Cluster::place_from_lookup(var)?.with_regrouping(regroup))
+        let heartbeat = match var("DAGWOOD_HEARTBEAT_TIMEOUT").filter(|v| !v.trim().is_empty()) {
+            Some(v) => parse_seconds("DAGWOOD_HEARTBEAT_TIMEOUT", &v)?,
+            None => DEFAULT_HEARTBEAT_TIMEOUT,
+        };
+        Ok(Cluster::place_from_lookup(var)?
+            .with_regrouping(regroup)
+            .with_heartbeat_timeout(heartbeat))
     }
 
     fn place_from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Cluster, ClusterError> {
@@ -362,6 +396,7 @@ impl Cluster {
             threads,
             addresses,
             connect_timeout,
+            heartbeat_timeout: DEFAULT_HEARTBEAT_TIMEOUT,
             regroup: true,
         })
     }

@@ -7,7 +7,8 @@
 //! higher one, as timely does — with a deadline, and with a handshake that
 //! carries the process index and count, the worker threads and the graph
 //! fingerprint. The connected sockets are then handed to timely
-//! (`initialize_networking_from_sockets`).
+//! (`initialize_networking_from_sockets`). A second connection to each peer
+//! carries heartbeats (see [`heartbeat`](crate::heartbeat)).
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream, ToSocketAddrs};
@@ -27,6 +28,8 @@ pub(crate) struct Hello {
     pub(crate) threads: u32,
     pub(crate) fingerprint: u64,
     pub(crate) tasks: u64,
+    /// The heartbeat connection rather than the data connection.
+    pub(crate) beat: bool,
 }
 
 impl Hello {
@@ -36,6 +39,7 @@ impl Hello {
         b[8..12].copy_from_slice(&self.process.to_le_bytes());
         b[12..16].copy_from_slice(&self.processes.to_le_bytes());
         b[16..20].copy_from_slice(&self.threads.to_le_bytes());
+        b[20] = u8::from(self.beat);
         b[24..32].copy_from_slice(&self.fingerprint.to_le_bytes());
         b[32..40].copy_from_slice(&self.tasks.to_le_bytes());
         b
@@ -57,16 +61,20 @@ impl Hello {
             threads: u32_at(16),
             fingerprint: u64_at(24),
             tasks: u64_at(32),
+            beat: b[20] == 1,
         })
     }
 }
 
-/// Connects this process to all others; the result has one socket per
-/// process, `None` at this process's own index.
-pub(crate) fn connect_all(
-    cluster: &Cluster,
-    ours: Hello,
-) -> Result<Vec<Option<TcpStream>>, ClusterError> {
+/// The connections of this process to all others, one per process (`None`
+/// at this process's own index): data for timely, and heartbeats.
+pub(crate) struct Connections {
+    pub(crate) data: Vec<Option<TcpStream>>,
+    pub(crate) beats: Vec<Option<TcpStream>>,
+}
+
+/// Connects this process to all others.
+pub(crate) fn connect_all(cluster: &Cluster, ours: Hello) -> Result<Connections, ClusterError> {
     let me = cluster.process();
     let n = cluster.processes();
     let addrs = cluster.addresses();
@@ -137,28 +145,39 @@ pub(crate) fn connect_all(
         Ok(())
     };
 
-    // Lower processes listen for us.
+    let mut beats: Vec<Option<TcpStream>> = (0..n).map(|_| None).collect();
+    // Lower processes listen for us: a data and a heartbeat connection each.
     for (peer, addr) in addrs.iter().enumerate().take(me) {
-        let mut stream = connect_until(addr, deadline).ok_or_else(|| never_came(peer))?;
-        let io = |e: std::io::Error| handshake(peer, e.to_string());
-        stream.set_nodelay(true).map_err(io)?;
-        set_timeouts(&stream, deadline).map_err(io)?;
-        stream.write_all(&ours.to_bytes()).map_err(io)?;
-        let theirs = read_hello(&mut stream)
-            .map_err(|e| handshake(peer, format!("no handshake answer: {e}")))?
-            .ok_or_else(|| handshake(peer, "it is not a dagwood process of this version".into()))?;
-        if theirs.process as usize != peer {
-            return Err(handshake(
-                peer,
-                format!("the address belongs to process {}", theirs.process),
-            ));
+        for beat in [false, true] {
+            let mut stream = connect_until(addr, deadline).ok_or_else(|| never_came(peer))?;
+            let io = |e: std::io::Error| handshake(peer, e.to_string());
+            stream.set_nodelay(true).map_err(io)?;
+            set_timeouts(&stream, deadline).map_err(io)?;
+            stream
+                .write_all(&Hello { beat, ..ours }.to_bytes())
+                .map_err(io)?;
+            let theirs = read_hello(&mut stream)
+                .map_err(|e| handshake(peer, format!("no handshake answer: {e}")))?
+                .ok_or_else(|| {
+                    handshake(peer, "it is not a dagwood process of this version".into())
+                })?;
+            if theirs.process as usize != peer {
+                return Err(handshake(
+                    peer,
+                    format!("the address belongs to process {}", theirs.process),
+                ));
+            }
+            if beat {
+                beats[peer] = Some(stream);
+            } else {
+                check(peer, &theirs)?;
+                sockets[peer] = Some(stream);
+            }
         }
-        check(peer, &theirs)?;
-        sockets[peer] = Some(stream);
     }
 
     // Higher processes connect to us.
-    while let Some(missing) = (me + 1..n).find(|&p| sockets[p].is_none()) {
+    while let Some(missing) = (me + 1..n).find(|&p| sockets[p].is_none() || beats[p].is_none()) {
         match listener.accept() {
             Ok((mut stream, _)) => {
                 let setup = stream
@@ -174,7 +193,14 @@ pub(crate) fn connect_all(
                     continue;
                 };
                 let peer = theirs.process as usize;
-                if peer <= me || peer >= n || sockets[peer].is_some() {
+                let taken = |p: usize| {
+                    if theirs.beat {
+                        beats[p].is_some()
+                    } else {
+                        sockets[p].is_some()
+                    }
+                };
+                if peer <= me || peer >= n || taken(peer) {
                     return Err(handshake(
                         missing,
                         format!(
@@ -183,10 +209,20 @@ pub(crate) fn connect_all(
                     ));
                 }
                 stream
-                    .write_all(&ours.to_bytes())
+                    .write_all(
+                        &Hello {
+                            beat: theirs.beat,
+                            ..ours
+                        }
+                        .to_bytes(),
+                    )
                     .map_err(|e| handshake(peer, e.to_string()))?;
-                check(peer, &theirs)?;
-                sockets[peer] = Some(stream);
+                if theirs.beat {
+                    beats[peer] = Some(stream);
+                } else {
+                    check(peer, &theirs)?;
+                    sockets[peer] = Some(stream);
+                }
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::Interrupted => {
                 if Instant::now() >= deadline {
@@ -215,7 +251,10 @@ pub(crate) fn connect_all(
                 message: format!("cannot configure a socket: {e}"),
             })?;
     }
-    Ok(sockets)
+    Ok(Connections {
+        data: sockets,
+        beats,
+    })
 }
 
 /// A peer that vanishes without closing its connections (a machine that
@@ -308,8 +347,11 @@ mod tests {
             threads: 4,
             fingerprint: 0xdead_beef_0123_4567,
             tasks: 99,
+            beat: false,
         };
         assert_eq!(Hello::from_bytes(&h.to_bytes()), Some(h));
+        let b = Hello { beat: true, ..h };
+        assert_eq!(Hello::from_bytes(&b.to_bytes()), Some(b));
         let mut bad = h.to_bytes();
         bad[0] = b'X';
         assert_eq!(Hello::from_bytes(&bad), None);

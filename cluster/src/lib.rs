@@ -54,6 +54,7 @@ mod collections;
 mod config;
 mod connect;
 mod error;
+mod heartbeat;
 mod plan;
 mod run;
 mod stats;
@@ -64,6 +65,7 @@ pub use codec::{is_registered, register, register_codec, Codec, WireExt};
 pub use collections::{register_bag_item, register_foldby};
 pub use config::{
     expand_nodelist, read_hosts_file, Cluster, DEFAULT_BASE_PORT, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_HEARTBEAT_TIMEOUT,
 };
 pub use error::ClusterError;
 pub use run::Gather;

@@ -13,7 +13,8 @@ use timely::communication::{AllocatorBuilder, Hooks};
 use timely::{CommunicationConfig, WorkerConfig};
 
 use crate::codec::register;
-use crate::connect::{connect_all, Hello};
+use crate::connect::{connect_all, Connections, Hello};
+use crate::heartbeat::{Alarm, Heartbeats};
 use crate::plan::RunPlan;
 use crate::stats::{ClusterStats, SendStats};
 use crate::worker::{run_worker, WorkerResult};
@@ -231,11 +232,14 @@ impl Cluster {
             process: me,
             message,
         };
-        let builders = if self.processes() == 1 {
+        // Raised by the heartbeat threads when a peer falls silent; stopped
+        // (goodbyes said) when this function returns, however it returns.
+        let alarm = Arc::new(Alarm::default());
+        let (builders, _heartbeats) = if self.processes() == 1 {
             let (builders, _) = CommunicationConfig::Process(self.threads())
                 .try_build()
                 .map_err(timely_err)?;
-            builders
+            (builders, None)
         } else {
             let hello = Hello {
                 process: me as u32,
@@ -243,8 +247,14 @@ impl Cluster {
                 threads: self.threads() as u32,
                 fingerprint: plan.fingerprint,
                 tasks: graph.len() as u64,
+                beat: false,
             };
-            let sockets = connect_all(self, hello)?;
+            let Connections {
+                data: sockets,
+                beats,
+            } = connect_all(self, hello)?;
+            let heartbeats = Heartbeats::start(beats, self.heartbeat_timeout(), alarm.clone())
+                .map_err(|e| timely_err(format!("cannot start the heartbeats: {e}")))?;
             // Same placement everywhere, so every process finds the same
             // missing codec; only now that all agree on the graph.
             plan.check_codecs(&graph)?;
@@ -258,7 +268,8 @@ impl Cluster {
                 initialize_networking_from_sockets(procs, sockets, me, self.threads(), hooks)
                     .map_err(|e| timely_err(format!("cannot start networking: {e}")))?;
             comm_guard_store(Box::new(guard));
-            tcp.into_iter().map(AllocatorBuilder::Tcp).collect()
+            let builders = tcp.into_iter().map(AllocatorBuilder::Tcp).collect();
+            (builders, Some(heartbeats))
         };
         if self.processes() == 1 {
             plan.check_codecs(&graph)?;
@@ -271,13 +282,14 @@ impl Cluster {
         let threads = self.threads();
         let (tx, rx) = mpsc::channel::<Result<WorkerResult, ClusterError>>();
         let tx = Mutex::new(tx);
+        let worker_alarm = alarm.clone();
         let guards = timely::execute::execute_from(
             builders,
             Box::new(()),
             WorkerConfig::default(),
             move |worker| {
                 let result = catch_unwind(AssertUnwindSafe(|| {
-                    run_worker(worker, &graph, &plan, me, threads)
+                    run_worker(worker, &graph, &plan, me, threads, &worker_alarm)
                 }))
                 .unwrap_or_else(|payload| Err(lost_peer(me, &panic_text(payload.as_ref()))));
                 if let Ok(tx) = tx.lock() {

@@ -26,6 +26,7 @@ use timely::dataflow::InputHandle;
 use timely::worker::Worker;
 
 use crate::codec::codec_for;
+use crate::heartbeat::Alarm;
 use crate::plan::{Action, RunPlan};
 use crate::stats::SendStats;
 use crate::ClusterError;
@@ -90,7 +91,13 @@ pub(crate) fn run_worker(
     plan: &RunPlan,
     process: usize,
     threads: usize,
+    alarm: &Alarm,
 ) -> Result<WorkerResult, ClusterError> {
+    let silent = |(peer, detail): (usize, String)| ClusterError::PeerLost {
+        process,
+        peer: format!("process {peer}"),
+        detail,
+    };
     let inbox: Rc<RefCell<Vec<Msg>>> = Rc::new(RefCell::new(Vec::new()));
     let sink = inbox.clone();
     let mut input = worker.dataflow::<u64, _, _>(move |scope| {
@@ -127,10 +134,18 @@ pub(crate) fn run_worker(
                 failure.get_or_insert(e);
             }
         }
+        if let Some(raised) = alarm.raised() {
+            failure.get_or_insert(silent(raised));
+        }
         if failure.is_some() {
             break;
         }
         while let Some(Reverse((_, t))) = run.ready.pop() {
+            if alarm.raised().is_some() {
+                // Put it back; the outer loop ends the run.
+                run.ready.push(Reverse((plan.order[t as usize], t)));
+                break;
+            }
             progressed = true;
             let sent = match run.run_task(t as usize, &mut input) {
                 Ok(sent) => sent,
@@ -188,6 +203,10 @@ pub(crate) fn run_worker(
     }
     drop(input);
     while worker.has_dataflows() {
+        // A silent peer would keep the dataflow open forever.
+        if let Some(raised) = alarm.raised() {
+            return Err(failure.unwrap_or_else(|| silent(raised)));
+        }
         worker.step_or_park(Some(Duration::from_millis(20)));
     }
     // A failure elsewhere that arrived after this worker was done.

@@ -650,3 +650,66 @@ fn a_process_killed_from_outside_makes_the_other_fail() {
         "{err}"
     );
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_stopped_process_is_found_silent_by_its_heartbeat() {
+    use std::io::BufRead;
+    // A process stopped with SIGSTOP keeps its connections open (its kernel
+    // still acknowledges data): only the missing heartbeats tell.
+    let me = std::env::current_exe().expect("test binary");
+    let spawn = |id: usize| {
+        let mut cmd = Command::new(&me);
+        child_command(&mut cmd, "slow");
+        cmd.env("DAGWOOD_PROCESSES", "2")
+            .env("DAGWOOD_PROCESS_ID", id.to_string())
+            .env("DAGWOOD_BASE_PORT", "23330")
+            .env("DAGWOOD_CONNECT_TIMEOUT", "20")
+            .env("DAGWOOD_HEARTBEAT_TIMEOUT", "3")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start")
+    };
+    let mut p0 = spawn(0);
+    let mut p1 = spawn(1);
+    let out1 = p1.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(out1).lines();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let started = lines.any(|l| l.is_ok_and(|l| l.contains("STARTED")));
+        let _ = tx.send(started);
+    });
+    let started = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("hang: process 1 never started");
+    assert!(started, "process 1 ended before its first task");
+    // SAFETY: kill(2) on a child process of ours that has not been reaped.
+    let stopped = unsafe { libc::kill(p1.id() as libc::pid_t, libc::SIGSTOP) };
+    assert_eq!(stopped, 0, "cannot stop process 1");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = p0.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            let _ = p0.kill();
+            let _ = p1.kill();
+            panic!("hang: process 0 still running 30 s after process 1 was stopped");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let took = start.elapsed();
+    let _ = p1.kill(); // SIGKILL ends a stopped process too
+    let _ = p1.wait();
+    let mut err = String::new();
+    p0.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(!status.success());
+    assert!(
+        err.contains("process 1") && err.contains("no heartbeat for 3 s"),
+        "{err}"
+    );
+    eprintln!("process 0 gave up on the stopped process after {took:?}");
+    // The heartbeat timeout plus a little: not a TCP timeout's 25 s.
+    assert!(took < Duration::from_secs(12), "{took:?}");
+}
