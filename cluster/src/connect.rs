@@ -228,7 +228,7 @@ pub(crate) fn connect_all(cluster: &Cluster, ours: Hello) -> Result<Connections,
                 if Instant::now() >= deadline {
                     return Err(never_came(missing));
                 }
-                sleep(Duration::from_millis(10));
+                sleep(Duration::from_millis(1));
             }
             Err(source) => {
                 return Err(ClusterError::Bind {
@@ -313,6 +313,9 @@ fn read_hello(stream: &mut TcpStream) -> std::io::Result<Option<Hello>> {
 
 /// Connects to `addr`, retrying until `deadline` (the peer may not listen yet).
 fn connect_until(addr: &str, deadline: Instant) -> Option<TcpStream> {
+    // Peers usually come within milliseconds of each other: retry soon, then
+    // back off.
+    let mut pause = Duration::from_millis(1);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -331,7 +334,8 @@ fn connect_until(addr: &str, deadline: Instant) -> Option<TcpStream> {
                 }
             }
         }
-        sleep(Duration::from_millis(50).min(left));
+        sleep(pause.min(left));
+        pause = (pause * 2).min(Duration::from_millis(50));
     }
 }
 

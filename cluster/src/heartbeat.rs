@@ -16,7 +16,7 @@ use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const BEAT: u8 = 1;
 const BYE: u8 = 0xff;
@@ -89,6 +89,10 @@ impl Heartbeats {
 impl Drop for Heartbeats {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Release);
+        // Wake the writers at once: a run's end must not wait out a beat.
+        for w in &self.writers {
+            w.thread().unpark();
+        }
         for w in self.writers.drain(..) {
             let _ = w.join();
         }
@@ -96,21 +100,19 @@ impl Drop for Heartbeats {
 }
 
 fn beat(out: &mut TcpStream, stop: &AtomicBool) {
-    let mut last = Instant::now() - EVERY;
     loop {
         if stop.load(Ordering::Acquire) {
             let _ = out.write_all(&[BYE]);
             let _ = out.shutdown(Shutdown::Write);
             return;
         }
-        if last.elapsed() >= EVERY {
-            if out.write_all(&[BEAT]).is_err() {
-                // The peer is gone; its listener side reports it.
-                return;
-            }
-            last = Instant::now();
+        if out.write_all(&[BEAT]).is_err() {
+            // The peer is gone; its listener side reports it.
+            return;
         }
-        std::thread::sleep(Duration::from_millis(50));
+        // Until the next beat, or until unparked to stop (a spurious wake-up
+        // only beats early).
+        std::thread::park_timeout(EVERY);
     }
 }
 
@@ -141,6 +143,7 @@ fn listen(input: &mut TcpStream, peer: usize, timeout: Duration, stop: &AtomicBo
 mod tests {
     use super::*;
     use std::net::TcpListener;
+    use std::time::Instant;
 
     fn pair() -> (TcpStream, TcpStream) {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
