@@ -21,6 +21,8 @@ use std::time::Duration;
 const BEAT: u8 = 1;
 const BYE: u8 = 0xff;
 const EVERY: Duration = Duration::from_secs(1);
+/// How long a closed heartbeat connection waits before it raises the alarm.
+const CLOSED_GRACE: Duration = Duration::from_millis(500);
 
 /// Raised (once) when a peer falls silent; the workers check it.
 #[derive(Default)]
@@ -119,19 +121,29 @@ fn beat(out: &mut TcpStream, stop: &AtomicBool) {
 fn listen(input: &mut TcpStream, peer: usize, timeout: Duration, stop: &AtomicBool, alarm: &Alarm) {
     let mut byte = [0u8; 1];
     loop {
-        let silent = match input.read(&mut byte) {
+        let (silent, closed) = match input.read(&mut byte) {
             Ok(1) if byte[0] == BYE => return,
             Ok(1) => continue,
-            Ok(_) => "its heartbeat connection closed without a goodbye".to_string(),
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+            Ok(_) => (
+                "its heartbeat connection closed without a goodbye (the process died)".to_string(),
+                true,
+            ),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => (
                 format!(
                     "no heartbeat for {:.0} s: the process is stopped or hung, or the network is down",
                     timeout.as_secs_f64()
-                )
-            }
+                ),
+                false,
+            ),
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => format!("its heartbeat connection failed: {e}"),
+            Err(e) => (format!("its heartbeat connection failed: {e}"), true),
         };
+        if closed {
+            // A closed connection is news timely's own connection brings
+            // too, with more to say (and a peer that died should be seen to
+            // have failed first): let it speak first.
+            std::thread::sleep(CLOSED_GRACE);
+        }
         if !stop.load(Ordering::Acquire) {
             alarm.raise(peer, silent);
         }

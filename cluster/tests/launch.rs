@@ -8,7 +8,7 @@ mod common;
 use common::run_guarded;
 
 use std::io::Read;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use dagwood_cluster::{Cluster, WireExt};
@@ -220,17 +220,7 @@ fn child(mode: &str) -> Result<Option<String>, Box<dyn std::error::Error>> {
 /// Not a test of its own: the program that the launcher starts.
 #[test]
 fn child_program() {
-    let Ok(mode) = std::env::var("DAGWOOD_TEST_CHILD") else {
-        return;
-    };
-    match child(&mode) {
-        Ok(Some(r)) => println!("\nRESULT {r}"),
-        Ok(None) => println!("\nDONE"),
-        Err(e) => {
-            eprintln!("ERROR {e}");
-            std::process::exit(1);
-        }
-    }
+    common::child_main(child);
 }
 
 // ------------------------------------------------------------- harness
@@ -597,8 +587,9 @@ fn killing_the_launcher_kills_its_processes() {
     }
 }
 
-#[test]
-fn a_process_killed_from_outside_makes_the_other_fail() {
+/// Starts the `slow` computation as processes 0 and 1 (without the
+/// launcher) and returns once process 1 runs its first task.
+fn start_slow_pair(port: u16, env: &[(&str, &str)]) -> (Child, Child) {
     use std::io::BufRead;
     let me = std::env::current_exe().expect("test binary");
     let spawn = |id: usize| {
@@ -606,8 +597,9 @@ fn a_process_killed_from_outside_makes_the_other_fail() {
         child_command(&mut cmd, "slow");
         cmd.env("DAGWOOD_PROCESSES", "2")
             .env("DAGWOOD_PROCESS_ID", id.to_string())
-            .env("DAGWOOD_BASE_PORT", "23230")
+            .env("DAGWOOD_BASE_PORT", port.to_string())
             .env("DAGWOOD_CONNECT_TIMEOUT", "20")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -615,9 +607,9 @@ fn a_process_killed_from_outside_makes_the_other_fail() {
     };
     let p0 = spawn(0);
     let mut p1 = spawn(1);
-    let out1 = p1.stdout.take().unwrap();
+    let out1 = p1.stdout.take().expect("stdout");
     let mut lines = std::io::BufReader::new(out1).lines();
-    // Wait (with a hang guard) for process 1's first task, then kill it.
+    // Wait (with a hang guard) for process 1's first task.
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let started = lines.any(|l| l.is_ok_and(|l| l.contains("STARTED")));
@@ -627,23 +619,39 @@ fn a_process_killed_from_outside_makes_the_other_fail() {
         .recv_timeout(Duration::from_secs(60))
         .expect("hang: process 1 never started");
     assert!(started, "process 1 ended before its first task");
-    p1.kill().unwrap();
-    p1.wait().unwrap();
-    // Process 0 must end on its own, with an error (hang guard: 30 s).
+    (p0, p1)
+}
+
+/// Waits for `p` to end by itself (killing it and failing after `limit`):
+/// its status, its stderr and how long it took.
+fn ends_alone(p: &mut Child, limit: Duration, why: &str) -> (ExitStatus, String, Duration) {
     let start = Instant::now();
-    let mut p0 = p0;
     let status = loop {
-        if let Some(s) = p0.try_wait().unwrap() {
+        if let Some(s) = p.try_wait().expect("wait") {
             break s;
         }
-        if start.elapsed() > Duration::from_secs(30) {
-            let _ = p0.kill();
-            panic!("hang: process 0 still running 30 s after process 1 was killed");
+        if start.elapsed() > limit {
+            let _ = p.kill();
+            panic!("hang: process 0 still running {limit:?} after {why}");
         }
         std::thread::sleep(Duration::from_millis(20));
     };
+    let took = start.elapsed();
     let mut err = String::new();
-    p0.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    p.stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut err)
+        .expect("stderr");
+    (status, err, took)
+}
+
+#[test]
+fn a_process_killed_from_outside_makes_the_other_fail() {
+    let (mut p0, mut p1) = start_slow_pair(23230, &[]);
+    p1.kill().unwrap();
+    p1.wait().unwrap();
+    let (status, err, _) = ends_alone(&mut p0, Duration::from_secs(30), "process 1 was killed");
     assert!(!status.success());
     assert!(
         err.contains("ERROR process 0: lost the connection to process 1"),
@@ -654,56 +662,18 @@ fn a_process_killed_from_outside_makes_the_other_fail() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_stopped_process_is_found_silent_by_its_heartbeat() {
-    use std::io::BufRead;
     // A process stopped with SIGSTOP keeps its connections open (its kernel
     // still acknowledges data): only the missing heartbeats tell.
-    let me = std::env::current_exe().expect("test binary");
-    let spawn = |id: usize| {
-        let mut cmd = Command::new(&me);
-        child_command(&mut cmd, "slow");
-        cmd.env("DAGWOOD_PROCESSES", "2")
-            .env("DAGWOOD_PROCESS_ID", id.to_string())
-            .env("DAGWOOD_BASE_PORT", "23330")
-            .env("DAGWOOD_CONNECT_TIMEOUT", "20")
-            .env("DAGWOOD_HEARTBEAT_TIMEOUT", "3")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start")
-    };
-    let mut p0 = spawn(0);
-    let mut p1 = spawn(1);
-    let out1 = p1.stdout.take().unwrap();
-    let mut lines = std::io::BufReader::new(out1).lines();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let started = lines.any(|l| l.is_ok_and(|l| l.contains("STARTED")));
-        let _ = tx.send(started);
-    });
-    let started = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("hang: process 1 never started");
-    assert!(started, "process 1 ended before its first task");
+    let (mut p0, mut p1) = start_slow_pair(23330, &[("DAGWOOD_HEARTBEAT_TIMEOUT", "3")]);
     // SAFETY: kill(2) on a child process of ours that has not been reaped.
     let stopped = unsafe { libc::kill(p1.id() as libc::pid_t, libc::SIGSTOP) };
     assert_eq!(stopped, 0, "cannot stop process 1");
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = p0.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > Duration::from_secs(30) {
-            let _ = p0.kill();
-            let _ = p1.kill();
-            panic!("hang: process 0 still running 30 s after process 1 was stopped");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let took = start.elapsed();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        ends_alone(&mut p0, Duration::from_secs(30), "process 1 was stopped")
+    }));
     let _ = p1.kill(); // SIGKILL ends a stopped process too
     let _ = p1.wait();
-    let mut err = String::new();
-    p0.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    let (status, err, took) = result.unwrap_or_else(|p| std::panic::resume_unwind(p));
     assert!(!status.success());
     assert!(
         err.contains("process 1") && err.contains("no heartbeat for 3 s"),

@@ -67,17 +67,7 @@ fn child(mode: &str) -> Result<Option<i64>, Box<dyn std::error::Error>> {
 /// Not a test of its own: the program run in each namespace.
 #[test]
 fn child_program() {
-    let Ok(mode) = std::env::var("DAGWOOD_TEST_CHILD") else {
-        return;
-    };
-    match child(&mode) {
-        Ok(Some(r)) => println!("\nRESULT {r}"),
-        Ok(None) => println!("\nDONE"),
-        Err(e) => {
-            eprintln!("ERROR {e}");
-            std::process::exit(1);
-        }
-    }
+    common::child_main(child);
 }
 
 // ------------------------------------------------------------- namespaces

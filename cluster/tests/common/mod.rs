@@ -1,4 +1,4 @@
-//! The harness both launcher test files use.
+//! The harness the multi-process test files share.
 
 use std::io::Read;
 use std::process::{Command, Output, Stdio};
@@ -43,4 +43,23 @@ pub fn run_guarded(mut cmd: Command, limit: Duration) -> (Output, Duration) {
         stderr: t_err.join().unwrap_or_default(),
     };
     (output, elapsed)
+}
+
+/// The body of each test file's `child_program`: when the test binary runs
+/// as a cluster process (`DAGWOOD_TEST_CHILD` names the mode), runs `child`
+/// and prints its result as a `RESULT` line, or its error and exits 1.
+pub fn child_main<R: std::fmt::Display>(
+    child: impl FnOnce(&str) -> Result<Option<R>, Box<dyn std::error::Error>>,
+) {
+    let Ok(mode) = std::env::var("DAGWOOD_TEST_CHILD") else {
+        return;
+    };
+    match child(&mode) {
+        Ok(Some(r)) => println!("\nRESULT {r}"),
+        Ok(None) => println!("\nDONE"),
+        Err(e) => {
+            eprintln!("ERROR {e}");
+            std::process::exit(1);
+        }
+    }
 }
