@@ -579,6 +579,90 @@ mod tests {
         }
     }
 
+    /// Runs a plan's tasks in one thread, each as a worker would (by its
+    /// action), and returns the outputs' values.
+    fn simulate(g: &WireGraph, plan: &RunPlan) -> Vec<dagwood_runtime::Value> {
+        use dagwood_runtime::Value;
+        use std::collections::HashMap;
+        let mut values: HashMap<usize, Value> = HashMap::new();
+        let mut left: Vec<usize> = (0..plan.len()).filter(|&t| plan.runs(t)).collect();
+        while !left.is_empty() {
+            let before = left.len();
+            left.retain(|&t| {
+                let ready = plan.inputs[t].iter().all(|i| {
+                    !plan.runs(i.task as usize) || values.contains_key(&(i.task as usize))
+                });
+                if !ready {
+                    return true;
+                }
+                let args: Vec<Value> = plan.inputs[t]
+                    .iter()
+                    .map(|i| {
+                        let i = i.task as usize;
+                        values
+                            .get(&i)
+                            .cloned()
+                            .unwrap_or_else(|| g.run(i, Vec::new()).unwrap())
+                    })
+                    .collect();
+                let v = match plan.action[t] {
+                    Action::Graph => g.run(t, args).unwrap(),
+                    Action::Finish => g.reduction(t).unwrap().finish(args).unwrap(),
+                    Action::Combine { root } => {
+                        g.reduction(root as usize).unwrap().combine(args).unwrap()
+                    }
+                };
+                values.insert(t, v);
+                false
+            });
+            assert!(left.len() < before, "the plan cannot make progress");
+        }
+        g.outputs()
+            .iter()
+            .map(|&o| {
+                let o = o as usize;
+                values
+                    .get(&o)
+                    .cloned()
+                    .unwrap_or_else(|| g.run(o, Vec::new()).unwrap())
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// An order-sensitive reduction (concatenation), regrouped over any
+        /// number of workers and processes, gives the leaves in order; every
+        /// combine reads one process's values and every tree root one
+        /// partial per run of a process's leaves.
+        #[test]
+        fn regrouped_trees_keep_their_leaves_in_order(
+            leaves in 1usize..120,
+            fan_in in 2usize..9,
+            processes in 1usize..5,
+            threads in 1usize..4,
+        ) {
+            let parts = (0..leaves as u64).map(|i| delayed(i).map("one", |v: &u64| vec![*v]));
+            let all = dagwood_runtime::tree_reduce(parts, fan_in, "concat", |vs: Vec<Vec<u64>>| vs.concat()).unwrap();
+            let g = WireGraph::new(&all);
+            let plan = RunPlan::new(&g, processes * threads, threads, 0, vec![0], true).unwrap();
+            let got = simulate(&g, &plan);
+            let got = got[0].downcast_ref::<Vec<u64>>().unwrap();
+            proptest::prop_assert_eq!(got, &(0..leaves as u64).collect::<Vec<_>>());
+            let t = threads as u32;
+            for c in g.len()..plan.len() {
+                let p = plan.owner[c] / t;
+                proptest::prop_assert!(plan.inputs[c].iter().all(|i| plan.owner[i.task as usize] / t == p));
+            }
+            let root = g.outputs()[0] as usize;
+            if plan.action[root] == Action::Finish {
+                let procs: Vec<u32> = plan.inputs[root].iter().map(|i| plan.owner[i.task as usize] / t).collect();
+                proptest::prop_assert!(procs.windows(2).all(|w| w[0] != w[1]), "{procs:?}");
+            }
+        }
+    }
+
     #[test]
     fn sources_are_balanced_by_cost() {
         use dagwood_runtime::TaskBuilder;
