@@ -531,3 +531,32 @@ fn wait_times_out_on_blocked_work() {
     assert!(blocked.wait_timeout(GUARD));
     assert_eq!(blocked.result().unwrap(), 1);
 }
+
+#[test]
+fn a_computed_graph_frees_a_shared_leaf_before_opening_the_next() {
+    // 1,000 leaves of 1 KB, each read by two tasks, all summed with fan-in 8
+    // on 2 workers. A worker that finishes a leaf runs one reader itself and
+    // queues the other; the earliest made ready task runs first, so that
+    // reader runs before the next leaf and the leaf is freed, as with the
+    // schedulers (a FIFO queue would put it behind all 1,000 leaves, which
+    // would then all be alive at once).
+    let live = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let mut readers = Vec::new();
+    for i in 0..1000u64 {
+        let (l, p) = (live.clone(), peak.clone());
+        let leaf = TaskBuilder::new("leaf").build(move |_| {
+            let t = Arc::new(Tracked::new(&l));
+            p.fetch_max(l.load(Ordering::SeqCst), Ordering::SeqCst);
+            Ok((i, t))
+        });
+        readers.push(leaf.map("a", |v: &(u64, Arc<Tracked>)| v.0));
+        readers.push(leaf.map("b", |v: &(u64, Arc<Tracked>)| 2 * v.0));
+    }
+    let total = sum(readers, 8).unwrap();
+    let client = Client::with_threads(2).unwrap();
+    assert_eq!(client.compute(total).result().unwrap(), 3 * 999 * 1000 / 2);
+    let peak = peak.load(Ordering::SeqCst);
+    assert!(peak <= 8, "{peak} leaves alive at once");
+    assert_eq!(live.load(Ordering::SeqCst), 0);
+}

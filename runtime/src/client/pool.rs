@@ -1,8 +1,13 @@
 //! The client's worker threads and their ready queue.
 //!
-//! One FIFO queue behind a mutex, held only to push or pop. A worker that
-//! finishes a task runs the first dependent it made ready itself (no trip
-//! through the queue for chains) and queues the rest.
+//! One queue behind a mutex, held only to push or pop, ordered by when the
+//! tasks were made: the earliest ready task runs first. For submitted
+//! functions that is submission order; for a computed graph (whose tasks are
+//! made in the graph's depth-first order) a combine task made ready runs
+//! before the leaves of the next subtree, so subtrees finish before others
+//! open and partial results are freed early, as with the schedulers. A
+//! worker that finishes a task runs the earliest dependent it made ready
+//! itself (no trip through the queue for chains) and queues the rest.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
@@ -17,8 +22,40 @@ const RUNNING: u8 = 0;
 const DRAINING: u8 = 1;
 const CANCELLING: u8 = 2;
 
+/// The ready tasks, earliest made first. Submissions arrive in order and
+/// go to the back in O(1); a task made ready out of order (a second
+/// reader of a finished task) is inserted where it belongs, near the front
+/// (only the shorter side of the deque moves).
+#[derive(Default)]
+struct Ready(VecDeque<(u64, Arc<Task>)>);
+
+impl Ready {
+    fn push(&mut self, task: Arc<Task>) {
+        let seq = task.seq;
+        match self.0.back() {
+            Some(&(last, _)) if last > seq => {
+                let at = self.0.partition_point(|&(s, _)| s < seq);
+                self.0.insert(at, (seq, task));
+            }
+            _ => self.0.push_back((seq, task)),
+        }
+    }
+
+    fn pop(&mut self) -> Option<Arc<Task>> {
+        self.0.pop_front().map(|(_, t)| t)
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 struct Queue {
-    tasks: VecDeque<Arc<Task>>,
+    tasks: Ready,
     /// Workers asleep on the condition variable.
     sleeping: usize,
     /// Workers running a task (which may make more tasks ready).
@@ -44,7 +81,7 @@ impl Pool {
     pub(crate) fn new() -> Pool {
         Pool {
             queue: Mutex::new(Queue {
-                tasks: VecDeque::new(),
+                tasks: Ready::default(),
                 sleeping: 0,
                 active: 0,
             }),
@@ -57,7 +94,7 @@ impl Pool {
 
     pub(crate) fn push(&self, task: Arc<Task>) {
         let mut q = lock(&self.queue);
-        q.tasks.push_back(task);
+        q.tasks.push(task);
         self.len.store(q.tasks.len(), Ordering::Release);
         if q.sleeping > 0 && self.spinning.load(Ordering::Acquire) == 0 {
             self.cond.notify_one();
@@ -67,7 +104,9 @@ impl Pool {
     pub(crate) fn push_many(&self, tasks: impl IntoIterator<Item = Arc<Task>>) {
         let mut q = lock(&self.queue);
         let before = q.tasks.len();
-        q.tasks.extend(tasks);
+        for t in tasks {
+            q.tasks.push(t);
+        }
         let added = q.tasks.len() - before;
         self.len.store(q.tasks.len(), Ordering::Release);
         if added == 1 && q.sleeping > 0 && self.spinning.load(Ordering::Acquire) == 0 {
@@ -141,7 +180,7 @@ impl Pool {
         let mut q = lock(&self.queue);
         let mut spun = false;
         loop {
-            let Some(task) = q.tasks.pop_front() else {
+            let Some(task) = q.tasks.pop() else {
                 if self.mode.load(Ordering::Acquire) != RUNNING && q.active == 0 {
                     // Nothing queued and nothing running that could queue more.
                     self.cond.notify_all();
@@ -179,8 +218,13 @@ impl Pool {
                     continue;
                 }
                 let mut ready = task.run();
-                // Depth first: the first dependent made ready runs here.
-                next = ready.pop();
+                // Depth first: the earliest dependent made ready runs here.
+                next = ready
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, t)| t.seq)
+                    .map(|(i, _)| i)
+                    .map(|i| ready.swap_remove(i));
                 if !ready.is_empty() {
                     self.push_many(ready);
                 }

@@ -173,6 +173,8 @@ pub(crate) struct Inner {
 /// One task of the client's table.
 pub(crate) struct Task {
     pub(crate) key: Key,
+    /// Creation order: among ready tasks the earliest made runs first.
+    pub(crate) seq: u64,
     /// Future handles plus dependents not yet started.
     refs: AtomicUsize,
     /// Inputs not finished yet, plus one while the task is being registered.
@@ -182,8 +184,10 @@ pub(crate) struct Task {
 
 impl Task {
     fn with_state(key: Key, state: State, run: Option<RunFn>, refs: usize) -> Arc<Task> {
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Arc::new(Task {
             key,
+            seq: SEQ.fetch_add(1, Ordering::Relaxed),
             refs: AtomicUsize::new(refs),
             waiting_on: AtomicUsize::new(1),
             inner: Mutex::new(Inner {
