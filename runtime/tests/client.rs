@@ -560,3 +560,80 @@ fn a_computed_graph_frees_a_shared_leaf_before_opening_the_next() {
     assert!(peak <= 8, "{peak} leaves alive at once");
     assert_eq!(live.load(Ordering::SeqCst), 0);
 }
+
+#[test]
+fn diagnostics_callbacks_see_client_tasks() {
+    use dagwood_runtime::diagnostics::{scoped_callback, Callback, TaskEvent};
+    use dagwood_runtime::{Error, Key};
+
+    #[derive(Default)]
+    struct Record {
+        starts: Mutex<Vec<usize>>,
+        ended: Mutex<Vec<(String, usize, bool)>>,
+        finishes: Mutex<Vec<Option<String>>>,
+    }
+    impl Callback for Record {
+        fn on_start(&self, tasks: usize) {
+            self.starts.lock().unwrap().push(tasks);
+        }
+        fn on_task_end(&self, e: &TaskEvent<'_>) {
+            let row = (e.key.to_string(), e.worker, e.failed);
+            self.ended.lock().unwrap().push(row);
+        }
+        fn on_finish(&self, error: Option<&Error>) {
+            self.finishes
+                .lock()
+                .unwrap()
+                .push(error.map(|e| e.to_string()));
+        }
+    }
+
+    let client = Client::with_threads(2).unwrap();
+    let rec = Arc::new(Record::default());
+    let on = scoped_callback(rec.clone());
+    // Submitted tasks: each reported once, on a worker of the client.
+    let fs: Vec<_> = (0..20u64)
+        .map(|i| client.submit(|v: u64| v + 1, i))
+        .collect();
+    assert_eq!(client.gather(&fs).unwrap().len(), 20);
+    // A computed graph: one computation, its units, its end.
+    let parts: Vec<_> = (0..8i64)
+        .map(|i| {
+            delayed(i)
+                .map("sq", |v: &i64| v * v)
+                .with_key(Key::new("sq").with_index(i as u64))
+        })
+        .collect();
+    let total = sum(parts, 4).unwrap();
+    assert_eq!(client.compute(total).result().unwrap(), 140);
+    // A failing computation ends with its error.
+    let bad = delayed(1).map("boom", |_: &i32| -> i32 { panic!("kaboom") });
+    assert!(client.compute(bad).result().is_err());
+    drop(on);
+    // Submitted after the callback went: not reported.
+    client.submit(|v: u64| v, 7u64).result().unwrap();
+
+    let ended = rec.ended.lock().unwrap().clone();
+    let keys: Vec<&str> = ended.iter().map(|(k, _, _)| k.as_str()).collect();
+    let count = |prefix: &str| keys.iter().filter(|k| k.starts_with(prefix)).count();
+    // 20 submitted, 8 squares and 3 sums of the graph, the failing task;
+    // not the one submitted after the callback went.
+    assert_eq!(count("(\"lambda\""), 20, "{keys:?}");
+    assert_eq!(count("(\"sq\""), 8, "{keys:?}");
+    assert_eq!(count("(\"sum\""), 3, "{keys:?}");
+    assert_eq!(count("(\"boom\""), 1, "{keys:?}");
+    assert_eq!(ended.len(), 32, "{keys:?}");
+    assert!(ended.iter().all(|(_, w, _)| *w < 2), "{ended:?}");
+    let failed: Vec<&str> = ended.iter().filter(|e| e.2).map(|e| e.0.as_str()).collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed[0].starts_with("(\"boom\""), "{failed:?}");
+    let starts = rec.starts.lock().unwrap().clone();
+    assert_eq!(starts.len(), 2, "{starts:?}");
+    let finishes = rec.finishes.lock().unwrap().clone();
+    assert_eq!(finishes.len(), 2, "{finishes:?}");
+    assert_eq!(finishes[0], None);
+    assert!(
+        finishes[1].as_deref().is_some_and(|e| e.contains("kaboom")),
+        "{finishes:?}"
+    );
+}

@@ -10,8 +10,9 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use super::state::{Fault, RunFn, Task, TaskRef};
+use super::state::{lock, Fault, RunFn, Task, TaskRef};
 use crate::compute::{Computable, Outputs, Results};
+use crate::diagnostics::Hooks;
 use crate::graph::args::Args;
 use crate::graph::node::{AnyValue, Node, Op};
 use crate::plan::build::Arena;
@@ -29,6 +30,10 @@ where
     what.collect(&mut outputs);
     let arena = Arena::build(&outputs.0);
     let units = Units::build(&arena, true);
+    // One computation for the diagnostics callbacks active here: its start
+    // now, its end when the result task settles.
+    let hooks = Hooks::capture();
+    hooks.start(units.len());
     let mut ready = Vec::new();
     let mut unit_tasks: Vec<TaskRef> = Vec::with_capacity(units.len());
     for u in 0..units.len() {
@@ -36,7 +41,7 @@ where
         let key = nodes
             .last()
             .map_or_else(|| Key::new("unit").with_index(u as u64), |n| n.key.clone());
-        let task = Task::pending(key, run_unit(nodes));
+        let task = Task::pending_with(key, run_unit(nodes), hooks.clone());
         // Held by the graph until every unit is registered.
         let held = task.acquire();
         let inputs = units
@@ -59,7 +64,13 @@ where
             .map_err(|e| Fault::from(TaskError::failed(e)))?;
         Ok(Arc::new(out) as AnyValue)
     });
-    let result = Task::pending(Key::new("compute").with_index(next_compute()), finish);
+    // Not reported as a task: it only assembles the outputs.
+    let result = Task::pending_with(
+        Key::new("compute").with_index(next_compute()),
+        finish,
+        Hooks::default(),
+    );
+    lock(&result.inner).finish_hooks = Some(hooks);
     let handle = result.acquire();
     ready.extend(result.register(inputs));
     // Units nothing waits for any more (none, normally) are released here.

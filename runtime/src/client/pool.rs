@@ -123,7 +123,10 @@ impl Pool {
             let pool = self.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("dagwood-client-{i}"))
-                .spawn(move || pool.work());
+                .spawn(move || {
+                    crate::diagnostics::set_client_worker(i);
+                    pool.work()
+                });
             match spawned {
                 Ok(h) => handles.push(h),
                 Err(e) => {

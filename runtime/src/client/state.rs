@@ -12,6 +12,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::Waker;
 use std::thread::Thread;
 
+use crate::diagnostics::{observe, Hooks};
 use crate::graph::node::AnyValue;
 use crate::{BoxError, Error, Key, TaskError};
 
@@ -168,6 +169,8 @@ pub(crate) struct Inner {
     pub(crate) waiters: Vec<Waiter>,
     /// Cancelled while running: the value is dropped when it comes.
     pub(crate) cancel_requested: bool,
+    /// A computation's last task: its callbacks hear of the end.
+    pub(crate) finish_hooks: Option<Hooks>,
 }
 
 /// One task of the client's table.
@@ -175,6 +178,8 @@ pub(crate) struct Task {
     pub(crate) key: Key,
     /// Creation order: among ready tasks the earliest made runs first.
     pub(crate) seq: u64,
+    /// The diagnostics callbacks active where the task was submitted.
+    hooks: Hooks,
     /// Future handles plus dependents not yet started.
     refs: AtomicUsize,
     /// Inputs not finished yet, plus one while the task is being registered.
@@ -183,11 +188,18 @@ pub(crate) struct Task {
 }
 
 impl Task {
-    fn with_state(key: Key, state: State, run: Option<RunFn>, refs: usize) -> Arc<Task> {
+    fn with_state(
+        key: Key,
+        state: State,
+        run: Option<RunFn>,
+        refs: usize,
+        hooks: Hooks,
+    ) -> Arc<Task> {
         static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Arc::new(Task {
             key,
             seq: SEQ.fetch_add(1, Ordering::Relaxed),
+            hooks,
             refs: AtomicUsize::new(refs),
             waiting_on: AtomicUsize::new(1),
             inner: Mutex::new(Inner {
@@ -197,19 +209,33 @@ impl Task {
                 dependents: Vec::new(),
                 waiters: Vec::new(),
                 cancel_requested: false,
+                finish_hooks: None,
             }),
         })
     }
 
     /// A task holding a value already (`scatter`), with one reference.
     pub(crate) fn finished(key: Key, value: AnyValue) -> TaskRef {
-        TaskRef(Task::with_state(key, State::Finished(value), None, 1))
+        TaskRef(Task::with_state(
+            key,
+            State::Finished(value),
+            None,
+            1,
+            Hooks::default(),
+        ))
     }
 
     /// A task to run, not yet registered with its inputs; `refs` references
     /// are handed out by the caller.
+    /// Its task events go to the diagnostics callbacks active on this
+    /// thread now (see [`crate::diagnostics`]).
     pub(crate) fn pending(key: Key, run: RunFn) -> Arc<Task> {
-        Task::with_state(key, State::Waiting, Some(run), 0)
+        Task::pending_with(key, run, Hooks::capture())
+    }
+
+    /// [`pending`](Self::pending), reporting to `hooks` (a computation's).
+    pub(crate) fn pending_with(key: Key, run: RunFn, hooks: Hooks) -> Arc<Task> {
+        Task::with_state(key, State::Waiting, Some(run), 0, hooks)
     }
 
     /// One more counted reference, unless the count already fell to zero
@@ -337,8 +363,15 @@ impl Task {
             drop(run);
             return settle(self, outcome);
         }
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(values)))
-            .unwrap_or_else(|payload| Err(TaskError::from_panic(payload).into()));
+        let result = observe(
+            &self.hooks,
+            || &self.key,
+            |r: &Result<AnyValue, Fault>| r.is_err(),
+            || {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(values)))
+                    .unwrap_or_else(|payload| Err(TaskError::from_panic(payload).into()))
+            },
+        );
         let outcome = match result {
             Ok(v) => Outcome::Finished(v),
             Err(fault) => Outcome::Failed(Arc::new(Failure {
@@ -455,6 +488,7 @@ pub(crate) fn settle(task: &Arc<Task>, outcome: Outcome) -> Vec<Arc<Task>> {
             _ => None,
         };
         g.state = state;
+        let finish_hooks = g.finish_hooks.take();
         let run = g.run.take();
         let inputs = std::mem::take(&mut g.inputs);
         let dependents = std::mem::take(&mut g.dependents);
@@ -462,6 +496,16 @@ pub(crate) fn settle(task: &Arc<Task>, outcome: Outcome) -> Vec<Arc<Task>> {
         drop(g);
         drop(run);
         drop(discard);
+        if let Some(hooks) = finish_hooks {
+            let error = match (&failure, success) {
+                (Some(f), _) => Some(f.to_error()),
+                (None, true) => None,
+                (None, false) => Some(Error::Cancelled {
+                    key: task.key.clone(),
+                }),
+            };
+            hooks.finish(error.as_ref());
+        }
         waiters.into_iter().for_each(Waiter::wake);
         drop_all(inputs);
         for d in dependents {

@@ -227,9 +227,22 @@ impl Hooks {
     }
 }
 
-/// Index of the current worker thread (rayon's), 0 outside a pool.
+thread_local! {
+    /// The index of a client worker thread (see [`set_client_worker`]).
+    static CLIENT_WORKER: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// Marks the current thread as the futures client's worker `i`.
+pub(crate) fn set_client_worker(i: usize) {
+    CLIENT_WORKER.with(|w| w.set(Some(i)));
+}
+
+/// Index of the current worker thread (rayon's, or the client's), 0 outside
+/// a pool.
 pub(crate) fn worker() -> usize {
-    rayon::current_thread_index().unwrap_or(0)
+    rayon::current_thread_index()
+        .or_else(|| CLIENT_WORKER.with(|w| w.get()))
+        .unwrap_or(0)
 }
 
 /// Runs `f` as the task `key`, reporting to the hooks when there are any.

@@ -47,5 +47,5 @@ pub use progress::{with_progress, ProgressBar, ProgressState};
 pub use resource::{ResourceProfiler, ResourceSample};
 pub use visualize::{ColorBy, GraphFiles, VisualizeOptions};
 
-pub(crate) use callback::{observe, Hooks};
+pub(crate) use callback::{observe, set_client_worker, Hooks};
 pub(crate) use visualize::{GraphView, ViewNode};
