@@ -1189,3 +1189,91 @@ fn sort_ranges_are_balanced() {
         .collect();
     assert_eq!(all, (0..n).collect::<Vec<_>>());
 }
+
+#[test]
+fn a_broadcast_join_reads_only_the_columns_used_after_it() {
+    // Column "bad" is declared Int64 but holds text: reading it fails, so a
+    // computation that succeeds never parsed it (projection pushdown through
+    // the join, down to the CSV reader).
+    let dir = std::env::temp_dir().join(format!("dagwood-join-pushdown-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (f, rows) in [
+        ("a.csv", "k,bad,x\n1,zz,1.5\n2,zz,2\n1,zz,3.5\n3,zz,9\n"),
+        ("b.csv", "k,bad,x\n2,zz,4\n3,zz,0.5\n"),
+    ] {
+        std::fs::write(dir.join(f), rows).unwrap();
+    }
+    let big = dagwood_collections::dataframe::ReadCsv::new(dir.join("*.csv"))
+        .dtype("bad", DataType::Int64)
+        .read()
+        .unwrap();
+    assert_eq!(big.npartitions(), 2);
+    assert!(big.compute().is_err());
+    let small = DataFrame::from_arrays(
+        [
+            ("k", Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef),
+            (
+                "label",
+                Arc::new(StringArray::from(vec!["one", "two"])) as ArrayRef,
+            ),
+            (
+                "x",
+                Arc::new(Float64Array::from(vec![10.0, 20.0])) as ArrayRef,
+            ),
+        ],
+        1,
+    )
+    .unwrap();
+    for how in [How::Inner, How::Left] {
+        let joined = big.merge(&small, ["k"], how).unwrap();
+        assert_eq!(
+            joined.columns(),
+            ["k", "bad", "x_x", "label", "x_y"],
+            "{how:?}"
+        );
+        // Reading everything parses "bad".
+        assert!(joined.compute().is_err(), "{how:?}");
+        // A subset from both sides, a filter, a row count: never "bad".
+        let picked = joined.select(["x_x", "label"]).unwrap().compute().unwrap();
+        let want_rows = if how == How::Inner { 4 } else { 6 };
+        assert_eq!(picked.num_rows(), want_rows, "{how:?}");
+        assert_eq!(joined.len().compute().unwrap(), want_rows, "{how:?}");
+        let sums = joined
+            .groupby(["label"])
+            .unwrap()
+            .agg([
+                dagwood_collections::dataframe::Agg::sum("x_x"),
+                dagwood_collections::dataframe::Agg::sum("x_y"),
+            ])
+            .unwrap()
+            .compute()
+            .unwrap();
+        let by_label: HashMap<Option<String>, (f64, f64)> = (0..sums.num_rows())
+            .map(|r| {
+                let label = sums
+                    .column(0)
+                    .as_any()
+                    .downcast_ref::<StringArray>()
+                    .unwrap();
+                let a = sums
+                    .column(1)
+                    .as_any()
+                    .downcast_ref::<Float64Array>()
+                    .unwrap();
+                let b = sums
+                    .column(2)
+                    .as_any()
+                    .downcast_ref::<Float64Array>()
+                    .unwrap();
+                let l = (!label.is_null(r)).then(|| label.value(r).to_string());
+                (l, (a.value(r), b.value(r)))
+            })
+            .collect();
+        assert_eq!(by_label[&Some("one".into())], (5.0, 20.0), "{how:?}");
+        assert_eq!(by_label[&Some("two".into())], (6.0, 40.0), "{how:?}");
+        // Only the key of the right side: also without "bad".
+        let keys_only = joined.select(["label"]).unwrap().compute().unwrap();
+        assert_eq!(keys_only.num_rows(), want_rows);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

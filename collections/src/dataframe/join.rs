@@ -26,7 +26,7 @@ use super::shuffle::{
     check_rows, comparable_type, exchange, key_error, valid_keys, KeyEncoder, KeyUse, Route,
     ShuffleOptions,
 };
-use super::{concat, part_key, DataFrame, Flow};
+use super::{concat, part_key, DataFrame, Flow, Source};
 
 /// Which rows a join keeps, as pandas' `how`.
 ///
@@ -514,6 +514,21 @@ impl DataFrame {
             None if nl == 1 && nr == 1 => Some(Build::Right),
             None => None,
         };
+        // Kept lazy (a frame source) when every partition's output depends
+        // on that partition alone: the columns read downstream then decide
+        // the columns read from the big side.
+        let lazy = |big: &DataFrame, small: &DataFrame, built: Build| {
+            (!(how == How::Outer && big.npartitions() == 1))
+                .then(|| BroadcastJoin::new(&plan, big, small, built))
+        };
+        let lazy = match broadcast {
+            Some(Build::Right) => lazy(self, right, Build::Right),
+            Some(Build::Left) => lazy(right, self, Build::Left),
+            None => None,
+        };
+        if let Some(join) = lazy {
+            return Ok(DataFrame::from_source(Source::Join(Arc::new(join))));
+        }
         let parts = match broadcast {
             Some(Build::Right) => broadcast_join(&plan, self, right, Build::Right),
             Some(Build::Left) => broadcast_join(&plan, right, self, Build::Left),
@@ -641,6 +656,157 @@ impl DataFrame {
     }
 }
 
+/// `small` whole, in one task: the side a broadcast join builds.
+fn whole_of(small: &DataFrame) -> Delayed<RecordBatch> {
+    let parts = small.to_delayed();
+    let mut b = TaskBuilder::new("merge-broadcast")
+        .key(part_key(&crate::array::layer_name("merge-broadcast"), 0));
+    let slots: Vec<ArgSlot<RecordBatch>> = parts.iter().map(|p| b.input(p)).collect();
+    let schema = small.schema().clone();
+    b.build(move |args| {
+        let batches = slots
+            .iter()
+            .map(|s| s.take(args))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        concat(&schema, &batches).map_err(TaskError::failed)
+    })
+}
+
+/// A broadcast join kept as a frame's source: partition `i` of the result
+/// is partition `i` of `big` streamed batch by batch through a hash table of
+/// `small` (built once per task from `small` whole). Because it is built
+/// when a consumer asks for partition `i` with the columns it needs, only
+/// the big side's key columns and the needed ones are read (projection
+/// pushdown through the join, down to the CSV or Parquet reader).
+pub(crate) struct BroadcastJoin {
+    plan: Arc<Plan>,
+    big: DataFrame,
+    whole: Delayed<RecordBatch>,
+    built: Build,
+    keep_probe: bool,
+}
+
+impl BroadcastJoin {
+    fn new(plan: &Arc<Plan>, big: &DataFrame, small: &DataFrame, built: Build) -> BroadcastJoin {
+        let keep_probe = match built {
+            Build::Right => matches!(plan.how, How::Left | How::Outer),
+            Build::Left => matches!(plan.how, How::Right | How::Outer),
+        };
+        BroadcastJoin {
+            plan: plan.clone(),
+            big: big.clone(),
+            whole: whole_of(small),
+            built,
+            keep_probe,
+        }
+    }
+
+    pub(crate) fn schema(&self) -> &SchemaRef {
+        &self.plan.schema
+    }
+
+    pub(crate) fn npartitions(&self) -> usize {
+        self.big.npartitions()
+    }
+
+    /// Partition `i` with exactly the output columns at `projection`
+    /// (ascending): registers its inputs on `b` and returns how to stream
+    /// its batches to a sink inside the task `b` builds.
+    pub(crate) fn partition(
+        &self,
+        i: usize,
+        projection: &[usize],
+        b: &mut TaskBuilder,
+    ) -> std::result::Result<super::Runner, DataFrameError> {
+        let plan = &self.plan;
+        let (probe_keys, build_keys) = match self.built {
+            Build::Right => (&plan.left_keys, &plan.right_keys),
+            Build::Left => (&plan.right_keys, &plan.left_keys),
+        };
+        let probe_col = |o: &Out| match (*o, self.built) {
+            (Out::Left(c), Build::Right) | (Out::Right(c), Build::Left) => Some(c),
+            _ => None,
+        };
+        // With no column asked for (a row count), still make key rows.
+        let wanted: Vec<usize> = if projection.is_empty() {
+            Vec::new()
+        } else {
+            projection.to_vec()
+        };
+        let outs: Vec<Out> = if wanted.is_empty() {
+            vec![Out::Key(0)]
+        } else {
+            wanted.iter().map(|&p| plan.out[p]).collect()
+        };
+        // The big side's columns to read: its keys and the wanted ones.
+        let mut kept: Vec<usize> = probe_keys.indices().to_vec();
+        kept.extend(outs.iter().filter_map(probe_col));
+        kept.sort_unstable();
+        kept.dedup();
+        let big_schema = self.big.schema();
+        let names: Vec<&str> = kept
+            .iter()
+            .map(|&c| big_schema.field(c).name().as_str())
+            .collect();
+        let narrow = self.big.select(names)?;
+        let probe_keys = probe_keys.reindexed(narrow.schema())?;
+        let remap = |c: usize| kept.iter().position(|&k| k == c).unwrap_or(c);
+        let out: Vec<Out> = outs
+            .iter()
+            .map(|o| match (*o, self.built) {
+                (Out::Left(c), Build::Right) => Out::Left(remap(c)),
+                (Out::Right(c), Build::Left) => Out::Right(remap(c)),
+                (other, _) => other,
+            })
+            .collect();
+        let fields: Vec<Field> = if wanted.is_empty() {
+            vec![Field::new("key", plan.left_keys.types()[0].clone(), true)]
+        } else {
+            wanted
+                .iter()
+                .map(|&p| plan.schema.field(p).clone())
+                .collect()
+        };
+        let (left_keys, right_keys) = match self.built {
+            Build::Right => (probe_keys.clone(), build_keys.clone()),
+            Build::Left => (build_keys.clone(), probe_keys.clone()),
+        };
+        let narrow_plan = Arc::new(Plan {
+            how: plan.how,
+            left_keys,
+            right_keys,
+            out,
+            schema: Arc::new(Schema::new(fields)),
+        });
+        let small = b.input(&self.whole);
+        let big = narrow.runner(i, b);
+        let (built, keep_probe, build_keys) = (self.built, self.keep_probe, build_keys.clone());
+        let rows_only = wanted.is_empty();
+        Ok(Arc::new(move |args, sink| {
+            let build = Side::new(&build_keys, small.get(args)?.clone())?;
+            let table = Table::build(&build);
+            big(args, &mut |batch: RecordBatch| {
+                let probe = Side::new(&probe_keys, batch)?;
+                let (p, bi) = table.probe(&probe, keep_probe, None);
+                let out = match built {
+                    Build::Right => narrow_plan.assemble(&probe, &build, &p, &bi),
+                    Build::Left => narrow_plan.assemble(&build, &probe, &bi, &p),
+                }
+                .map_err(TaskError::failed)?;
+                if rows_only {
+                    let options =
+                        arrow_array::RecordBatchOptions::new().with_row_count(Some(out.num_rows()));
+                    let empty = Arc::new(Schema::empty());
+                    let out = RecordBatch::try_new_with_options(empty, vec![], &options)
+                        .map_err(TaskError::failed)?;
+                    return sink(out);
+                }
+                sink(out)
+            })
+        }))
+    }
+}
+
 /// A join that broadcasts `small` (built, whole, in one task) to every
 /// partition of `big`, whose batches stream through and probe it. `built`
 /// says which side of the join `small` is.
@@ -650,20 +816,7 @@ fn broadcast_join(
     small: &DataFrame,
     built: Build,
 ) -> Vec<Delayed<RecordBatch>> {
-    let whole = {
-        let parts = small.to_delayed();
-        let mut b = TaskBuilder::new("merge-broadcast")
-            .key(part_key(&crate::array::layer_name("merge-broadcast"), 0));
-        let slots: Vec<ArgSlot<RecordBatch>> = parts.iter().map(|p| b.input(p)).collect();
-        let schema = small.schema().clone();
-        b.build(move |args| {
-            let batches = slots
-                .iter()
-                .map(|s| s.take(args))
-                .collect::<std::result::Result<Vec<_>, _>>()?;
-            concat(&schema, &batches).map_err(TaskError::failed)
-        })
-    };
+    let whole = whole_of(small);
     let how = plan.how;
     // Only a single partition of the big side sees all its rows, so only
     // then can the built side's unmatched rows be known (outer join).

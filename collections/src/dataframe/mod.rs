@@ -131,6 +131,8 @@ pub(crate) enum Source {
     },
     /// Partitions read by a [`Scan`].
     Scan(Arc<dyn Scan>),
+    /// A broadcast join of a partitioned frame with a small one.
+    Join(Arc<join::BroadcastJoin>),
 }
 
 impl Source {
@@ -138,6 +140,7 @@ impl Source {
         match self {
             Source::Tasks { schema, .. } => schema,
             Source::Scan(scan) => scan.schema(),
+            Source::Join(j) => j.schema(),
         }
     }
 
@@ -145,6 +148,7 @@ impl Source {
         match self {
             Source::Tasks { parts, .. } => parts.len(),
             Source::Scan(scan) => scan.npartitions(),
+            Source::Join(j) => j.npartitions(),
         }
     }
 }
@@ -197,7 +201,7 @@ pub(crate) struct PartitionStream<'a> {
     args: &'a mut Args,
 }
 
-type Runner =
+pub(crate) type Runner =
     Arc<dyn Fn(&mut Args, &mut BatchSink<'_>) -> std::result::Result<(), TaskError> + Send + Sync>;
 
 impl PartitionStream<'_> {
@@ -494,6 +498,19 @@ impl DataFrame {
                     scan.read(i, &projection, &mut |batch| run_steps(batch, sink))
                 })
             }
+            Source::Join(join) => match join.partition(i, &projection, b) {
+                Ok(part) => Arc::new(move |args: &mut Args, sink: &mut BatchSink<'_>| {
+                    part(args, &mut |batch| run_steps(batch, sink))
+                }),
+                // Cannot happen for a join that was planned (its columns and
+                // keys exist); fail the task rather than the build.
+                Err(e) => {
+                    let e = Arc::new(e.to_string());
+                    Arc::new(move |_: &mut Args, _: &mut BatchSink<'_>| {
+                        Err(TaskError::failed(format!("merge: {e}")))
+                    })
+                }
+            },
         }
     }
 

@@ -168,6 +168,29 @@ pub(crate) struct KeyEncoder {
 }
 
 impl KeyEncoder {
+    /// The same encoder over batches of `schema`, which holds the key
+    /// columns elsewhere (a projection of the original).
+    pub(crate) fn reindexed(&self, schema: &Schema) -> Result<KeyEncoder> {
+        let mut indices = Vec::with_capacity(self.names.len());
+        for n in self.names.iter() {
+            indices.push(schema.index_of(n).map_err(|_| unknown_column(n, schema))?);
+        }
+        Ok(KeyEncoder {
+            indices: indices.into(),
+            ..self.clone()
+        })
+    }
+
+    /// The key columns' positions in the batches.
+    pub(crate) fn indices(&self) -> &[usize] {
+        &self.indices
+    }
+
+    /// The types the key columns are compared as.
+    pub(crate) fn types(&self) -> &[DataType] {
+        &self.types
+    }
+
     /// An encoder of the columns `names` of `schema`, compared as `types`
     /// (their own types, dictionaries unwrapped, when `None`). Errors name
     /// `context` and the column.
