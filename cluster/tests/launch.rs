@@ -448,18 +448,24 @@ fn fingerprint_mismatch_is_refused() {
     assert!(!stdout.contains("RESULT"), "{stdout}");
 }
 
-#[test]
-fn a_peer_that_never_comes_is_named() {
+/// Runs process `id` of 2 alone (no launcher), with a 1 s connect timeout:
+/// it must fail; gives its stderr.
+fn alone(id: usize, base_port: u16) -> String {
     let me = std::env::current_exe().expect("test binary");
     let mut cmd = Command::new(me);
     child_command(&mut cmd, "tree");
     cmd.env("DAGWOOD_PROCESSES", "2")
-        .env("DAGWOOD_PROCESS_ID", "0")
-        .env("DAGWOOD_BASE_PORT", "23170")
+        .env("DAGWOOD_PROCESS_ID", id.to_string())
+        .env("DAGWOOD_BASE_PORT", base_port.to_string())
         .env("DAGWOOD_CONNECT_TIMEOUT", "1");
     let (out, _) = run_guarded(cmd, Duration::from_secs(60));
-    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+#[test]
+fn a_peer_that_never_comes_is_named() {
+    let stderr = alone(0, 23170);
     assert!(
         stderr.contains("process 0: process 1 (127.0.0.1:23171) never came"),
         "{stderr}"
@@ -469,16 +475,7 @@ fn a_peer_that_never_comes_is_named() {
 #[test]
 fn a_port_in_use_is_named() {
     let _taken = std::net::TcpListener::bind("127.0.0.1:23181").expect("a free port");
-    let me = std::env::current_exe().expect("test binary");
-    let mut cmd = Command::new(me);
-    child_command(&mut cmd, "tree");
-    cmd.env("DAGWOOD_PROCESSES", "2")
-        .env("DAGWOOD_PROCESS_ID", "1")
-        .env("DAGWOOD_BASE_PORT", "23180")
-        .env("DAGWOOD_CONNECT_TIMEOUT", "1");
-    let (out, _) = run_guarded(cmd, Duration::from_secs(60));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let stderr = alone(1, 23180);
     assert!(
         stderr.contains("process 1 cannot listen on 127.0.0.1:23181"),
         "{stderr}"
