@@ -39,7 +39,7 @@ pub use graph::wire::{Value, ValueType, WireGraph};
 pub use key::Key;
 pub use plan::Plan;
 pub use scheduler::{set_default_scheduler, Scheduler, Threads};
-pub use static_graph::{Exec, GraphFn, GraphInfo, StaticGraph, TaskInfo};
+pub use static_graph::{Dag, Exec, GraphFn, GraphInfo, Slot, StaticGraph, TaskInfo, TaskKind};
 
 /// The names most programs need.
 pub mod prelude {

@@ -13,7 +13,7 @@ use dagwood_runtime::diagnostics::{
 };
 use dagwood_runtime::{
     delayed, sum, Delayed, Error, Exec, GraphInfo, Key, Plan, Scheduler, StaticGraph, TaskBuilder,
-    TaskInfo,
+    TaskInfo, TaskKind,
 };
 
 fn schedulers() -> Vec<Scheduler> {
@@ -169,11 +169,13 @@ fn progress_counts_a_static_graph_and_nested_runs() {
                 key: "a",
                 inputs: &[],
                 fused_with_next: false,
+                kind: TaskKind::Task,
             },
             TaskInfo {
                 key: "b",
                 inputs: &[],
                 fused_with_next: false,
+                kind: TaskKind::Task,
             },
         ],
         output_inputs: &[0, 1],
@@ -405,16 +407,19 @@ fn dot_of_a_static_graph_matches_the_expectation() {
                 key: "a",
                 inputs: &[],
                 fused_with_next: true,
+                kind: TaskKind::Task,
             },
             TaskInfo {
                 key: "b",
                 inputs: &[0],
                 fused_with_next: false,
+                kind: TaskKind::Task,
             },
             TaskInfo {
                 key: "c",
                 inputs: &[],
                 fused_with_next: false,
+                kind: TaskKind::Task,
             },
         ],
         output_inputs: &[1, 2],

@@ -60,6 +60,11 @@ pub trait Callback: Send + Sync {
     fn on_start(&self, tasks: usize) {
         let _ = tasks;
     }
+    /// A running computation found `tasks` more tasks than it announced
+    /// (a static graph's fan-out, whose size is known only when it runs).
+    fn on_tasks_added(&self, tasks: usize) {
+        let _ = tasks;
+    }
     /// A task starts on `worker`.
     fn on_task_start(&self, key: &Key, worker: usize) {
         let _ = (key, worker);
@@ -217,6 +222,13 @@ impl Hooks {
     pub(crate) fn start(&self, tasks: usize) {
         for cb in self.active().map_or(&[][..], |a| &a.callbacks) {
             cb.on_start(tasks);
+        }
+    }
+
+    /// Announces `tasks` more tasks to the callbacks of a running computation.
+    pub(crate) fn add(&self, tasks: usize) {
+        for cb in self.active().map_or(&[][..], |a| &a.callbacks) {
+            cb.on_tasks_added(tasks);
         }
     }
 

@@ -460,6 +460,14 @@ impl Callback for Inner {
         run.running += 1;
     }
 
+    fn on_tasks_added(&self, tasks: usize) {
+        let mut run = self.lock();
+        run.total += tasks as u64;
+        if let Some(shown) = &run.shown {
+            shown.bar.inc_length(tasks as u64);
+        }
+    }
+
     #[inline]
     fn on_task_end(&self, event: &TaskEvent<'_>) {
         self.counters.0[event.worker % SLOTS]

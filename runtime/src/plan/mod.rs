@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::compute::{Computable, Outputs, Results};
-use crate::diagnostics::{GraphFiles, GraphView, ViewNode, VisualizeOptions};
+use crate::diagnostics::{GraphFiles, GraphView, Hooks, ViewNode, VisualizeOptions};
 use crate::dot::Dot;
 use crate::graph::node::Node;
 use crate::scheduler::RunState;
@@ -80,6 +80,14 @@ impl<'c, C: Computable + ?Sized> Plan<'c, C> {
         )
         .entered();
         let values = scheduler.run(RunState::new(&self.arena, &self.units))?;
+        self.what.extract(&mut Results(values.into_iter()))
+    }
+
+    /// Runs the plan as part of a running computation that owns `hooks` (a
+    /// static graph resolving its lazy output), reporting its tasks there.
+    pub(crate) fn compute_inside(&self, scheduler: &Scheduler, hooks: Hooks) -> Result<C::Output> {
+        let state = RunState::inside(&self.arena, &self.units, hooks);
+        let values = scheduler.run(state)?;
         self.what.extract(&mut Results(values.into_iter()))
     }
 

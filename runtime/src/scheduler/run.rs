@@ -28,10 +28,25 @@ pub(crate) struct RunState<'p> {
     failed: AtomicBool,
     error: Mutex<Option<Error>>,
     hooks: Hooks,
+    /// The run reports its start and finish to `hooks` (false for a run
+    /// inside a static graph's, which reports them itself).
+    owns_hooks: bool,
 }
 
 impl<'p> RunState<'p> {
     pub(crate) fn new(arena: &'p Arena, units: &'p Units) -> RunState<'p> {
+        let hooks = Hooks::capture();
+        hooks.start(arena.nodes.len());
+        RunState::build(arena, units, hooks, true)
+    }
+
+    /// A run inside a running static graph, reporting to its callbacks.
+    pub(crate) fn inside(arena: &'p Arena, units: &'p Units, hooks: Hooks) -> RunState<'p> {
+        hooks.add(arena.nodes.len());
+        RunState::build(arena, units, hooks, false)
+    }
+
+    fn build(arena: &'p Arena, units: &'p Units, hooks: Hooks, owns_hooks: bool) -> RunState<'p> {
         let n = units.len();
         RunState {
             arena,
@@ -47,11 +62,8 @@ impl<'p> RunState<'p> {
                 .collect(),
             failed: AtomicBool::new(false),
             error: Mutex::new(None),
-            hooks: {
-                let hooks = Hooks::capture();
-                hooks.start(arena.nodes.len());
-                hooks
-            },
+            hooks,
+            owns_hooks,
         }
     }
 
@@ -154,7 +166,9 @@ impl<'p> RunState<'p> {
             Ok(mut g) => g.take(),
             Err(poisoned) => poisoned.into_inner().take(),
         };
-        self.hooks.finish(err.as_ref());
+        if self.owns_hooks {
+            self.hooks.finish(err.as_ref());
+        }
         if let Some(e) = err {
             return Err(e);
         }

@@ -18,6 +18,20 @@ pub struct TaskInfo {
     pub inputs: &'static [usize],
     /// True when the macro fused it with the next task into straight-line code.
     pub fused_with_next: bool,
+    /// What the binding is: one task, or many.
+    pub kind: TaskKind,
+}
+
+/// What a binding of a static graph runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskKind {
+    /// One task: `let a = f(b);`.
+    Task,
+    /// One task per element of a run-time input: `let parts = for p in paths { .. };`.
+    FanOut,
+    /// A tree of combines over a fan-out's elements: `sum(parts, 8)`,
+    /// `tree_reduce(parts, 8, |a, b| ..)`.
+    Reduce,
 }
 
 /// The shape of a static graph, fixed at compile time.
@@ -35,15 +49,27 @@ pub struct GraphInfo {
 }
 
 impl GraphInfo {
+    /// A graph of no tasks whose output is a plain expression (for code
+    /// that builds a [`StaticGraph`] by hand).
+    pub const EMPTY: GraphInfo = GraphInfo {
+        tasks: &[],
+        output_inputs: &[],
+        output_is_task: false,
+        params: &[],
+    };
+
     /// Number of tasks (`let` bindings).
     pub fn task_count(&self) -> usize {
         self.tasks.len()
     }
 
-    /// Number of tasks a run reports to callbacks: the bindings, plus the
-    /// output expression when it is a task of its own.
+    /// Number of tasks a run announces to callbacks when it starts: the
+    /// single-task bindings, plus the output expression when it is a task
+    /// of its own. Fan-outs and reductions announce their elements and
+    /// combines when they know how many there are.
     pub fn run_task_count(&self) -> usize {
-        self.tasks.len() + usize::from(self.output_is_task)
+        let single = self.tasks.iter().filter(|t| t.kind == TaskKind::Task);
+        single.count() + usize::from(self.output_is_task)
     }
 
     /// Number of tasks left after chain fusion.
@@ -84,9 +110,9 @@ impl GraphInfo {
     /// [`Plan::visualize`](crate::Plan::visualize)).
     ///
     /// ```
-    /// use dagwood_runtime::{GraphInfo, TaskInfo};
+    /// use dagwood_runtime::{GraphInfo, TaskInfo, TaskKind};
     /// static INFO: GraphInfo = GraphInfo {
-    ///     tasks: &[TaskInfo { key: "a", inputs: &[], fused_with_next: false }],
+    ///     tasks: &[TaskInfo { key: "a", inputs: &[], fused_with_next: false, kind: TaskKind::Task }],
     ///     output_inputs: &[0],
     ///     output_is_task: true,
     ///     params: &[],
@@ -103,9 +129,9 @@ impl GraphInfo {
     ///
     /// ```
     /// use dagwood_runtime::diagnostics::VisualizeOptions;
-    /// use dagwood_runtime::{GraphInfo, TaskInfo};
+    /// use dagwood_runtime::{GraphInfo, TaskInfo, TaskKind};
     /// static INFO: GraphInfo = GraphInfo {
-    ///     tasks: &[TaskInfo { key: "a", inputs: &[], fused_with_next: false }],
+    ///     tasks: &[TaskInfo { key: "a", inputs: &[], fused_with_next: false, kind: TaskKind::Task }],
     ///     output_inputs: &[0],
     ///     output_is_task: true,
     ///     params: &[],
@@ -164,11 +190,11 @@ impl GraphInfo {
 /// `graph! { let a = 1 + 1; let b = a * 10; b + 1 }` expands to about this:
 ///
 /// ```
-/// use dagwood_runtime::{Exec, GraphInfo, Scheduler, StaticGraph, TaskInfo};
+/// use dagwood_runtime::{Exec, GraphInfo, Scheduler, StaticGraph, TaskInfo, TaskKind};
 /// static INFO: GraphInfo = GraphInfo {
 ///     tasks: &[
-///         TaskInfo { key: "a", inputs: &[], fused_with_next: true },
-///         TaskInfo { key: "b", inputs: &[0], fused_with_next: false },
+///         TaskInfo { key: "a", inputs: &[], fused_with_next: true, kind: TaskKind::Task },
+///         TaskInfo { key: "b", inputs: &[0], fused_with_next: false, kind: TaskKind::Task },
 ///     ],
 ///     output_inputs: &[1],
 ///     output_is_task: true,
@@ -207,9 +233,9 @@ impl<F> StaticGraph<F> {
     /// Draws the graph ([`GraphInfo::visualize`]).
     ///
     /// ```
-    /// use dagwood_runtime::{Exec, GraphInfo, StaticGraph, TaskInfo};
+    /// use dagwood_runtime::{Exec, GraphInfo, StaticGraph, TaskInfo, TaskKind};
     /// static INFO: GraphInfo = GraphInfo {
-    ///     tasks: &[TaskInfo { key: "a", inputs: &[], fused_with_next: false }],
+    ///     tasks: &[TaskInfo { key: "a", inputs: &[], fused_with_next: false, kind: TaskKind::Task }],
     ///     output_inputs: &[0],
     ///     output_is_task: false,
     ///     params: &[],
@@ -226,9 +252,9 @@ impl<F> StaticGraph<F> {
     ///
     /// ```
     /// use dagwood_runtime::diagnostics::VisualizeOptions;
-    /// use dagwood_runtime::{Exec, GraphInfo, StaticGraph, TaskInfo};
+    /// use dagwood_runtime::{Exec, GraphInfo, StaticGraph, TaskInfo, TaskKind};
     /// static INFO: GraphInfo = GraphInfo {
-    ///     tasks: &[TaskInfo { key: "a", inputs: &[], fused_with_next: false }],
+    ///     tasks: &[TaskInfo { key: "a", inputs: &[], fused_with_next: false, kind: TaskKind::Task }],
     ///     output_inputs: &[0],
     ///     output_is_task: false,
     ///     params: &[],
@@ -273,11 +299,11 @@ impl<F> fmt::Debug for StaticGraph<F> {
 /// `graph!(|n: u64| { let s = sq(n); let c = cu(n); s + c })` expands to about this:
 ///
 /// ```
-/// use dagwood_runtime::{Exec, GraphFn, GraphInfo, TaskInfo};
+/// use dagwood_runtime::{Exec, GraphFn, GraphInfo, TaskInfo, TaskKind};
 /// static INFO: GraphInfo = GraphInfo {
 ///     tasks: &[
-///         TaskInfo { key: "s", inputs: &[], fused_with_next: false },
-///         TaskInfo { key: "c", inputs: &[], fused_with_next: false },
+///         TaskInfo { key: "s", inputs: &[], fused_with_next: false, kind: TaskKind::Task },
+///         TaskInfo { key: "c", inputs: &[], fused_with_next: false, kind: TaskKind::Task },
 ///     ],
 ///     output_inputs: &[0, 1],
 ///     output_is_task: true,
@@ -322,9 +348,9 @@ impl<F, Args> GraphFn<F, Args> {
     /// Draws the graph ([`GraphInfo::visualize`]).
     ///
     /// ```
-    /// use dagwood_runtime::{Exec, GraphFn, GraphInfo, TaskInfo};
+    /// use dagwood_runtime::{Exec, GraphFn, GraphInfo, TaskInfo, TaskKind};
     /// static INFO: GraphInfo = GraphInfo {
-    ///     tasks: &[TaskInfo { key: "sq", inputs: &[], fused_with_next: false }],
+    ///     tasks: &[TaskInfo { key: "sq", inputs: &[], fused_with_next: false, kind: TaskKind::Task }],
     ///     output_inputs: &[0],
     ///     output_is_task: false,
     ///     params: &["n"],
@@ -341,9 +367,9 @@ impl<F, Args> GraphFn<F, Args> {
     ///
     /// ```
     /// use dagwood_runtime::diagnostics::VisualizeOptions;
-    /// use dagwood_runtime::{Exec, GraphFn, GraphInfo, TaskInfo};
+    /// use dagwood_runtime::{Exec, GraphFn, GraphInfo, TaskInfo, TaskKind};
     /// static INFO: GraphInfo = GraphInfo {
-    ///     tasks: &[TaskInfo { key: "sq", inputs: &[], fused_with_next: false }],
+    ///     tasks: &[TaskInfo { key: "sq", inputs: &[], fused_with_next: false, kind: TaskKind::Task }],
     ///     output_inputs: &[0],
     ///     output_is_task: false,
     ///     params: &["n"],
