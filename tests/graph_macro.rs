@@ -102,7 +102,11 @@ fn info_and_dot_describe_the_graph() {
     let fused: Vec<bool> = info.tasks.iter().map(|t| t.fused_with_next).collect();
     assert_eq!(fused, [false, true, false, false]);
     let dot = g.to_dot();
-    assert!(dot.contains("\"a\"") || dot.contains("a"), "{dot}");
+    // Every task is a node labelled with its key, and b -> c an edge.
+    for key in ["a", "b", "c", "d", "output"] {
+        assert!(dot.contains(&format!("label=\"{key}\"")), "{key} in {dot}");
+    }
+    assert_eq!(dot.matches(" -> ").count(), 5, "{dot}");
     assert_eq!(g.compute().unwrap(), 2 * 2 + 1 + 3);
 }
 
@@ -535,4 +539,18 @@ fn a_distributed_graph_is_a_delayed_graph_keyed_by_its_bindings() {
     };
     let e = bad.compute().unwrap_err().to_string();
     assert_eq!(e, "task n failed: invalid digit found in string");
+}
+
+#[test]
+fn a_consuming_method_on_a_shared_binding_clones_it() {
+    static CLONES: AtomicUsize = AtomicUsize::new(0);
+    let g = graph! {
+        let v = vec![Counted { value: 2, clones: &CLONES }, Counted { value: 3, clones: &CLONES }];
+        let total: i64 = v.into_iter().map(|c| c.value).sum();
+        let n = v.len();
+        (total, n)
+    };
+    assert_eq!(g.compute_with(&Scheduler::Sync).unwrap(), (5, 2));
+    // `into_iter` consumed a clone of the vector (two elements cloned) while `n` read it.
+    assert_eq!(CLONES.load(Ordering::SeqCst), 2);
 }

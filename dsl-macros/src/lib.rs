@@ -63,11 +63,18 @@ pub fn delayed(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// Builds a task graph at compile time.
 ///
 /// Each `let name = expr;` is a task; the final expression is the output. A task's inputs
-/// are the earlier bindings its expression names, so independent tasks run in parallel
-/// (nested `rayon::join`s) and chains become straight-line code, with no allocation or type
-/// erasure per task. A binding used by reference (`&a`, `a.method()`, `a.field`, `a[i]`)
-/// is shared; one used by value is moved into its last consumer and cloned for the
-/// others only where they could run at the same time or later.
+/// are the earlier bindings its expression names, and every task starts as soon as its
+/// inputs are ready and a worker is free, for any acyclic graph: series-parallel parts
+/// become straight-line code and nested `rayon::join`s, and the parts joins cannot run
+/// exactly (an "N": a→c, a→d, b→d) are run by dependency counts over typed result slots.
+/// Either way there is no allocation and no type erasure per task, and chains (a task
+/// whose only consumer has no other input) are fused into straight-line code.
+///
+/// A binding used by reference (`&a`, `a.method()`, `a.field`, `a[i]`) is shared; one
+/// used by value is moved into its last consumer and cloned for the others only where
+/// they could run at the same time or later. Methods that consume their receiver by
+/// convention (`into_*`, `unwrap*`, `expect*`, `ok`, `err`) count as uses by value;
+/// for another consuming method on a binding others still read, write `a.clone().m()`.
 ///
 /// Two forms:
 ///
@@ -94,7 +101,37 @@ pub fn delayed(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// A task whose expression ends in `?` (`let a = parse(s)?;`) is fallible: its `Err` fails
 /// the graph with the task's key. A panic in a task does the same. Bindings named `_x` run
-/// for their side effects only; any other binding must be used.
+/// for their side effects only; any other binding must be used. `output` is the key of
+/// the output task and cannot name a binding.
+///
+/// **Fan-out over run-time inputs.** A binding whose value is a `for` loop runs its body
+/// once per element, each element a task of the graph (keyed `(name, i)`); the binding
+/// is the `Vec` of the bodies' values, in order. Inside the body, graph bindings are
+/// borrowed, and one the body consumes is cloned per element. A body ending in `expr?`
+/// makes every element fallible. `sum(parts, fan_in)` and
+/// `tree_reduce(parts, fan_in, |a, b| ..)` over a fan-out reduce its elements in a tree
+/// of binary combines grouped `fan_in` at a time; when the reduction is the fan-out's
+/// only reader the two run as one, each combine starting as soon as its two inputs exist,
+/// and the `Vec` is never built. The tree's shape depends only on the number of elements
+/// and the fan-in, so float results are the same on every run and every scheduler.
+/// `tree_reduce` of no elements fails the graph; `sum` of none is `Iterator::sum`'s.
+///
+/// ```ignore
+/// let pipeline = graph!(|paths: Vec<PathBuf>| {
+///     let cleaned = for p in paths { clean(load(&p)?) };   // a task per path
+///     let stats = for c in &cleaned { analyse(c) };        // a task per cleaned input
+///     let total = sum(stats, 8);                           // a tree of combines
+///     report(total, cleaned.len())
+/// });
+/// let report = pipeline.run(paths)?;                       // any number of inputs
+/// ```
+///
+/// **Lazy values.** A graph whose output is a `Delayed` handle, an `Array`, a `Bag`, a
+/// `DataFrame`, or a tuple or `Vec` of them, computes it in the same run, all of it at
+/// once, so results over one collection share its reads (Dask's `dask.compute(m, s)`):
+/// `graph! { let x = Array::from_npy(p, &[1000])?; let m = x.mean()?; let s =
+/// x.std(0.0)?; (m, s) }` gives two numbers and reads `x` once. Tasks in between see the
+/// lazy values themselves; any other output is returned as it is.
 ///
 /// **Distributed graphs.** A graph whose first line is `#![distributed]` is built as
 /// `Delayed` handles instead, one task per binding keyed by its name, so that

@@ -36,8 +36,53 @@ pub(crate) struct Task {
     pub ty: Option<Type>,
     pub expr: Expr,
     pub fallible: bool,
-    /// In order of first mention; all refer to parameters or earlier tasks.
+    /// In order of first mention; all refer to parameters or earlier tasks. For a
+    /// reduction fused with its fan-out, the fan-out's uses instead of the fan-out.
     pub uses: Vec<Use>,
+    /// The tasks it reads as the user wrote it (for pictures), ascending.
+    pub shown_inputs: Vec<usize>,
+    pub kind: Kind,
+}
+
+/// What a binding runs.
+pub(crate) enum Kind {
+    /// One task: `expr`.
+    Single,
+    /// `for pat in iter { body }`: a task per element.
+    FanOut(FanOutTask),
+    /// `sum(parts, fan_in)` / `tree_reduce(parts, fan_in, combine)` over a fan-out.
+    Reduce(ReduceTask),
+}
+
+pub(crate) struct FanOutTask {
+    pub pat: syn::Pat,
+    pub iter: Expr,
+    pub body: Expr,
+    pub fallible: bool,
+    /// The names `pat` binds (they shadow graph bindings in `body`).
+    pub bound: Vec<String>,
+    /// The body's own uses, modes as written: a `ByValue` one is cloned per element.
+    pub body_uses: Vec<Use>,
+    /// The reduction that is this fan-out's only consumer: the two run as one
+    /// map-reduce, and the fan-out's `Vec` is never built.
+    pub fused_into: Option<usize>,
+}
+
+pub(crate) struct ReduceTask {
+    /// The fan-out it reduces.
+    pub source: usize,
+    pub fan_in: Expr,
+    /// The user's binary combine; `None` for `sum`.
+    pub combine: Option<Expr>,
+    /// Runs as one map-reduce with its source (see [`FanOutTask::fused_into`]).
+    pub fused: bool,
+}
+
+impl Task {
+    /// True for a fan-out fused into its reduction: it runs as part of that task.
+    pub(crate) fn absorbed(&self) -> bool {
+        matches!(&self.kind, Kind::FanOut(f) if f.fused_into.is_some())
+    }
 }
 
 pub(crate) struct Output {
@@ -70,9 +115,25 @@ impl Graph {
         }
     }
 
-    /// `deps[t]`: the tasks task `t` uses (all earlier than `t`), ascending.
+    /// `deps[t]`: the tasks task `t` waits for (all earlier than `t`), ascending. A
+    /// fan-out absorbed by its reduction waits for nothing and nothing waits for it:
+    /// the reduction stands for both.
     pub(crate) fn task_deps(&self) -> Vec<Vec<usize>> {
-        self.tasks.iter().map(|t| task_ids(&t.uses)).collect()
+        self.tasks
+            .iter()
+            .map(|t| {
+                if t.absorbed() {
+                    Vec::new()
+                } else {
+                    task_ids(&t.uses)
+                }
+            })
+            .collect()
+    }
+
+    /// The tasks that run as tasks of their own (all but absorbed fan-outs).
+    pub(crate) fn scheduled(&self) -> Vec<bool> {
+        self.tasks.iter().map(|t| !t.absorbed()).collect()
     }
 }
 
@@ -89,8 +150,19 @@ pub(crate) fn task_ids(uses: &[Use]) -> Vec<usize> {
     ids
 }
 
-pub(crate) fn analyse(input: GraphInput) -> syn::Result<Graph> {
+pub(crate) fn analyse(mut input: GraphInput) -> syn::Result<Graph> {
     let mut errors = Errors::default();
+    for t in &input.tasks {
+        if t.ident == "output" || t.ident == "r#output" {
+            errors.push(syn::Error::new_spanned(
+                &t.ident,
+                "`output` is the key of the graph's output task; name this binding \
+                 something else (`outputs`, `result`, ..)",
+            ));
+        }
+    }
+    errors.check()?;
+    output_reduction(&mut input);
 
     // Names, rejecting duplicates (a later `let a` would silently shadow the earlier task).
     let mut names: HashMap<String, BindingId> = HashMap::new();
@@ -122,12 +194,85 @@ pub(crate) fn analyse(input: GraphInput) -> syn::Result<Graph> {
             }
         }
     }
+    if input.distributed.is_some() {
+        for t in &input.tasks {
+            if let Some(f) = &t.fan_out {
+                errors.push(syn::Error::new_spanned(
+                    f.for_token,
+                    "a distributed graph has no fan-outs yet: build the element tasks \
+                     with `lazy` in a loop and collect them (`Delayed<Vec<_>>`)",
+                ));
+            }
+        }
+    }
     errors.check()?;
     let name_set: HashSet<String> = names.keys().cloned().collect();
+    let fan_outs: HashMap<String, usize> = input
+        .tasks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.fan_out.is_some())
+        .map(|(i, t)| (t.ident.to_string(), i))
+        .collect();
 
     // Uses of every task, including (for now) forward and self references.
     let scan = |expr: &Expr| -> Vec<Use> { aggregate(uses::scan(expr, &name_set), &names) };
-    let task_uses: Vec<Vec<Use>> = input.tasks.iter().map(|t| scan(&t.body.expr)).collect();
+    let mut kinds = Vec::with_capacity(input.tasks.len());
+    let mut task_uses = Vec::with_capacity(input.tasks.len());
+    for t in &input.tasks {
+        let (kind, uses) = match &t.fan_out {
+            Some(f) => {
+                let bound = uses::pattern_names(&f.pat);
+                let body_uses = aggregate(
+                    uses::scan_in_scope(&f.body, &name_set, bound.clone()),
+                    &names,
+                );
+                let borrowed = body_uses.iter().map(|u| Use {
+                    mode: Mode::ByRef,
+                    ..u.clone()
+                });
+                let uses = merge(scan(&f.iter), borrowed.collect());
+                let kind = Kind::FanOut(FanOutTask {
+                    pat: f.pat.clone(),
+                    iter: f.iter.clone(),
+                    body: f.body.clone(),
+                    fallible: f.fallible,
+                    bound,
+                    body_uses,
+                    fused_into: None,
+                });
+                (kind, uses)
+            }
+            None => match reduce_call(&t.body, &fan_outs) {
+                Some(Ok(r)) => {
+                    let mut uses = vec![Use {
+                        binding: BindingId::Task(r.task.source),
+                        mode: Mode::ByValue,
+                        ident: r.source_ident,
+                    }];
+                    // The fan-in and the combine (called for many pairs at once) borrow
+                    // what they name.
+                    let rest = scan(&r.task.fan_in)
+                        .into_iter()
+                        .chain(r.task.combine.iter().flat_map(&scan))
+                        .map(|u| Use {
+                            mode: Mode::ByRef,
+                            ..u
+                        });
+                    uses = merge(uses, rest.collect());
+                    (Kind::Reduce(r.task), uses)
+                }
+                Some(Err(e)) => {
+                    errors.push(e);
+                    (Kind::Single, Vec::new())
+                }
+                None => (Kind::Single, scan(&t.body.expr)),
+            },
+        };
+        kinds.push(kind);
+        task_uses.push(uses);
+    }
+    errors.check()?;
     let output_uses = scan(&input.output.expr);
 
     if let Some(e) = find_cycle(&input.tasks, &task_uses) {
@@ -146,19 +291,19 @@ pub(crate) fn analyse(input: GraphInput) -> syn::Result<Graph> {
     errors.check()?;
 
     // Unused tasks: almost always a mistake (a typo in a consumer, or a forgotten output).
-    let mut used = vec![false; input.tasks.len()];
+    let mut consumers = vec![0usize; input.tasks.len()];
     for u in task_uses
         .iter()
         .chain(std::iter::once(&output_uses))
         .flatten()
     {
         if let BindingId::Task(t) = u.binding {
-            used[t] = true;
+            consumers[t] += 1;
         }
     }
     for (t, task) in input.tasks.iter().enumerate() {
         let name = task.ident.to_string();
-        if !used[t] && !name.starts_with('_') {
+        if consumers[t] == 0 && !name.starts_with('_') {
             errors.push(syn::Error::new_spanned(
                 &task.ident,
                 format!(
@@ -169,6 +314,30 @@ pub(crate) fn analyse(input: GraphInput) -> syn::Result<Graph> {
         }
     }
     errors.check()?;
+
+    let shown_inputs: Vec<Vec<usize>> = task_uses.iter().map(|u| task_ids(u)).collect();
+    // A fan-out whose only reader is a reduction of it runs as one map-reduce with it.
+    for r in 0..kinds.len() {
+        let Kind::Reduce(red) = &kinds[r] else {
+            continue;
+        };
+        let f = red.source;
+        if consumers[f] != 1 {
+            continue;
+        }
+        if let Kind::Reduce(red) = &mut kinds[r] {
+            red.fused = true;
+        }
+        if let Kind::FanOut(fan) = &mut kinds[f] {
+            fan.fused_into = Some(r);
+        }
+        let own: Vec<Use> = task_uses[r]
+            .iter()
+            .filter(|u| u.binding != BindingId::Task(f))
+            .cloned()
+            .collect();
+        task_uses[r] = merge(task_uses[f].clone(), own);
+    }
 
     let output_binding = match &input.output.expr {
         Expr::Path(p) if p.qself.is_none() && p.attrs.is_empty() && !input.output.fallible => p
@@ -187,22 +356,17 @@ pub(crate) fn analyse(input: GraphInput) -> syn::Result<Graph> {
     let tasks = tasks
         .into_iter()
         .zip(task_uses)
-        .map(
-            |(
-                LetTask {
-                    ident,
-                    ty,
-                    body: TaskExpr { expr, fallible },
-                },
-                uses,
-            )| Task {
-                ident,
-                ty,
-                expr,
-                fallible,
-                uses,
-            },
-        )
+        .zip(shown_inputs)
+        .zip(kinds)
+        .map(|(((t, uses), shown_inputs), kind)| Task {
+            ident: t.ident,
+            ty: t.ty,
+            expr: t.body.expr,
+            fallible: t.body.fallible,
+            uses,
+            shown_inputs,
+            kind,
+        })
         .collect();
     Ok(Graph {
         distributed,
@@ -216,6 +380,135 @@ pub(crate) fn analyse(input: GraphInput) -> syn::Result<Graph> {
             uses: output_uses,
         },
     })
+}
+
+/// An output that reduces a fan-out (`.. sum(parts, 8) }`) becomes a binding of its own,
+/// named `output` (the output's key), so that it runs as a reduction too.
+fn output_reduction(input: &mut GraphInput) {
+    let fan_outs: HashMap<String, usize> = input
+        .tasks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.fan_out.is_some())
+        .map(|(i, t)| (t.ident.to_string(), i))
+        .collect();
+    if reduce_call(&input.output, &fan_outs).is_none() {
+        return;
+    }
+    let ident = Ident::new("output", proc_macro2::Span::mixed_site());
+    let body = std::mem::replace(
+        &mut input.output,
+        TaskExpr {
+            expr: syn::parse_quote!(#ident),
+            fallible: false,
+        },
+    );
+    input.tasks.push(LetTask {
+        ident,
+        ty: None,
+        body,
+        fan_out: None,
+    });
+}
+
+/// A recognised reduction: its task, and the mention of its source.
+struct ReduceCall {
+    task: ReduceTask,
+    source_ident: Ident,
+}
+
+/// `sum(parts, fan_in)` or `tree_reduce(parts, fan_in, combine)` (also written
+/// `dagwood::sum`, ..) whose first argument names a fan-out: `None` for any other
+/// expression, an error for a malformed one.
+fn reduce_call(body: &TaskExpr, fan_outs: &HashMap<String, usize>) -> Option<syn::Result<ReduceCall>> {
+    let Expr::Call(call) = &body.expr else {
+        return None;
+    };
+    let Expr::Path(func) = &*call.func else {
+        return None;
+    };
+    let segments: Vec<String> = func
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    let name = match segments.as_slice() {
+        [one] => one.as_str(),
+        [crate_name, one] if crate_name == "dagwood" => one.as_str(),
+        _ => return None,
+    };
+    let combine = match name {
+        "sum" => false,
+        "tree_reduce" => true,
+        _ => return None,
+    };
+    let Some(Expr::Path(first)) = call.args.first() else {
+        return None;
+    };
+    let source_ident = first.path.get_ident()?.clone();
+    let &source = fan_outs.get(&source_ident.to_string())?;
+    let args: Vec<&Expr> = call.args.iter().collect();
+    let usage = if combine {
+        format!("`tree_reduce({source_ident}, fan_in, |a, b| ..)`")
+    } else {
+        format!("`sum({source_ident}, fan_in)`")
+    };
+    let arity = if combine { 3 } else { 2 };
+    if args.len() != arity {
+        return Some(Err(syn::Error::new_spanned(
+            call,
+            format!(
+                "a reduction of the fan-out `{source_ident}` is written {usage} (the \
+                 fan-in is how many partials one combine takes, 2 or more)"
+            ),
+        )));
+    }
+    if body.fallible {
+        return Some(Err(syn::Error::new_spanned(
+            call,
+            "a reduction cannot end in `?`: make the elements fallible instead \
+             (`for x in xs { f(x)? }`)",
+        )));
+    }
+    let fan_in = args[1].clone();
+    if let Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Int(n),
+        ..
+    }) = &fan_in
+    {
+        if n.base10_parse::<u64>().is_ok_and(|n| n < 2) {
+            return Some(Err(syn::Error::new_spanned(
+                n,
+                "the fan-in of a reduction is how many partials one combine takes: 2 or more",
+            )));
+        }
+    }
+    Some(Ok(ReduceCall {
+        task: ReduceTask {
+            source,
+            fan_in,
+            combine: combine.then(|| args[2].clone()),
+            fused: false,
+        },
+        source_ident,
+    }))
+}
+
+/// `a` then the bindings of `b` not in `a`; a binding in both is `ByValue` if either is.
+fn merge(mut a: Vec<Use>, b: Vec<Use>) -> Vec<Use> {
+    for u in b {
+        match a.iter_mut().find(|x| x.binding == u.binding) {
+            Some(x) => {
+                if u.mode > x.mode {
+                    x.mode = u.mode;
+                    x.ident = u.ident;
+                }
+            }
+            None => a.push(u),
+        }
+    }
+    a
 }
 
 /// One [`Use`] per binding, in order of first mention; `ByValue` wins over `ByRef`.

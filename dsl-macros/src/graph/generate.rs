@@ -1,4 +1,5 @@
-//! Writes the code of a lowered graph: typed locals, closures and nested `join`s.
+//! Writes the code of a lowered graph: typed locals, closures and nested `join`s, and
+//! dependency-counted pieces over typed slots where joins are not exact.
 //!
 //! Every task is `__exec.task("key", || EXPR)` bound to the user's own identifier, so the
 //! user's expressions resolve against ordinary locals and keep their spans. A `Series`
@@ -11,22 +12,34 @@
 //! but still needed afterwards, or by a concurrent sibling, gets a clone made before the
 //! child starts, and the child shadows the binding with it (`let a = __dagwood_clone_..;`)
 //! so the user's tokens need no rewriting.
+//!
+//! A `Dag` piece (see [`super::lower`]) is a block: a [`Slot`] per result read inside it
+//! or after it, the dependency counts, and one closure whose `match` runs unit `u` (a
+//! task, or a fused chain) by index, handed to `Exec::dag`. A task there reads a slot by
+//! reference (`let a = __slot.get();`, its mentions rewritten `(*a)`) or by value
+//! (moved out when it is the last reader, cloned otherwise), so the move/clone rule holds
+//! as in the joined code, decided when the task runs.
+//!
+//! [`Slot`]: https://docs.rs/dagwood-runtime
 
-use super::analyse::{task_ids, BindingId, Graph, Use};
+use super::analyse::{task_ids, BindingId, FanOutTask, Graph, Kind, ReduceTask, Use};
 use super::lower::{self, Tree};
-use super::uses::Mode;
+use super::uses::{self, Mode};
 use crate::errors::key_of;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use syn::{Expr, LitStr, Type};
 
 pub(crate) fn generate(g: &Graph) -> TokenStream {
-    let tree = lower::lower(&g.task_deps());
+    let deps = g.task_deps();
+    let tree = lower::lower(&deps, &g.scheduled());
+    let fused = fusion(g, tree.as_ref());
     let mut gen = Gen {
         g,
         exec: internal("__exec"),
         clones: 0,
+        fused: &fused,
     };
     let output_live: BTreeSet<BindingId> = g.output.uses.iter().map(|u| u.binding).collect();
     let body = tree
@@ -35,13 +48,23 @@ pub(crate) fn generate(g: &Graph) -> TokenStream {
         .unwrap_or_default();
     let output = gen.output();
     let items = &g.items;
-    let info = graph_info(g, tree.as_ref());
+    let info = graph_info(g, &fused);
     let info_name = internal("__DAGWOOD_INFO");
     let exec = &gen.exec;
+    let out = internal("__dagwood_out");
     let body = quote! {
         #(#items)*
         #body
-        #output
+        let #out = #output;
+        {
+            // Lazy values (Delayed handles, collections) in the output are computed in
+            // this run; anything else is returned as it is.
+            #[allow(unused_imports)]
+            use ::dagwood::__private::{EagerKind as _, LazyKind as _};
+            (&::dagwood::__private::Probe::of(&#out))
+                .__dagwood_kind()
+                .resolve(#exec, #out)
+        }
     };
 
     match &g.params {
@@ -65,6 +88,38 @@ pub(crate) fn generate(g: &Graph) -> TokenStream {
             }}
         }
     }
+}
+
+/// Which tasks are fused with their only consumer (see [`lower::fused`]).
+fn fusion(g: &Graph, tree: Option<&Tree>) -> Vec<bool> {
+    let n = g.tasks.len();
+    let consumers = consumer_counts(g);
+    let only_input: Vec<Option<usize>> = g
+        .tasks
+        .iter()
+        .map(|t| match t.uses.as_slice() {
+            [Use {
+                binding: BindingId::Task(d),
+                ..
+            }] => Some(*d),
+            _ => None,
+        })
+        .collect();
+    tree.map_or_else(
+        || vec![false; n],
+        |t| lower::fused(t, &only_input, &consumers),
+    )
+}
+
+/// How many tasks (and the output) read each task.
+fn consumer_counts(g: &Graph) -> Vec<usize> {
+    let mut consumers = vec![0usize; g.tasks.len()];
+    for uses in g.tasks.iter().map(|t| &t.uses).chain([&g.output.uses]) {
+        for t in task_ids(uses) {
+            consumers[t] += 1;
+        }
+    }
+    consumers
 }
 
 /// A mixed-site identifier: invisible to, and unshadowable by, the user's tokens.
@@ -93,6 +148,8 @@ struct Gen<'g> {
     exec: Ident,
     /// Counter making clone names unique.
     clones: usize,
+    /// `fused[t]`: `t` runs back to back with its only consumer.
+    fused: &'g [bool],
 }
 
 impl Gen<'_> {
@@ -103,6 +160,7 @@ impl Gen<'_> {
             Tree::Task(t) => self.task(*t, &[]),
             Tree::Series(steps) => self.series(steps, live_after),
             Tree::Parallel(branches) => self.parallel(branches, live_after),
+            Tree::Dag(tasks) => self.dag(tasks, live_after),
         }
     }
 
@@ -227,11 +285,133 @@ impl Gen<'_> {
     }
 
     fn task(&self, t: usize, rebinds: &[Rebind]) -> TokenStream {
+        let binds = rebinds.iter().map(Rebind::stmt);
+        let prelude = quote!(#(#binds)*);
+        self.binding_stmt(t, &prelude, &HashSet::new())
+    }
+
+    /// `let <ident> = <the task's value>;`, `prelude` running first inside the task,
+    /// and the bindings `derefs` (borrowed from slots) mentioned as `(*name)`.
+    fn binding_stmt(&self, t: usize, prelude: &TokenStream, derefs: &HashSet<String>) -> TokenStream {
         let task = &self.g.tasks[t];
-        let key = LitStr::new(&key_of(&task.ident), task.ident.span());
-        let call = self.task_call(&key, &task.expr, task.ty.as_ref(), task.fallible, rebinds);
         let ident = &task.ident;
-        quote!(let #ident = #call;)
+        let key = LitStr::new(&key_of(ident), ident.span());
+        match &task.kind {
+            Kind::Single => {
+                let mut expr = task.expr.clone();
+                uses::deref(&mut expr, derefs, Vec::new());
+                let call = self.task_call(&key, &expr, task.ty.as_ref(), task.fallible, prelude);
+                quote!(let #ident = #call;)
+            }
+            Kind::FanOut(f) => {
+                let value = self.fan_out(&key, f, None, derefs);
+                let ty = task.ty.as_ref().map(|ty| quote!(: #ty));
+                quote!(let #ident #ty = { #prelude #value };)
+            }
+            Kind::Reduce(r) => {
+                let value = self.reduce(&key, r, derefs);
+                let ty = task.ty.as_ref().map(|ty| quote!(: #ty));
+                quote!(let #ident #ty = { #prelude #value };)
+            }
+        }
+    }
+
+    /// The value of a fan-out: `__exec.map(items(ITER), |i, PAT| task_at(.., BODY))`, or
+    /// with `reduce` (the reduction it is fused into, and its key) a `map_reduce`.
+    fn fan_out(
+        &self,
+        key: &LitStr,
+        f: &FanOutTask,
+        reduce: Option<(&LitStr, &ReduceTask)>,
+        derefs: &HashSet<String>,
+    ) -> TokenStream {
+        let exec = &self.exec;
+        let mut iter = f.iter.clone();
+        uses::deref(&mut iter, derefs, Vec::new());
+        // A binding the body consumes is cloned for each element, from the borrow the
+        // fan-out holds; inside the element the name is the clone.
+        let mut owned = HashSet::new();
+        let clones: Vec<TokenStream> = f
+            .body_uses
+            .iter()
+            .filter(|u| u.mode == Mode::ByValue)
+            .map(|u| {
+                let user = self.g.ident(u.binding);
+                let name = user.to_string();
+                let from = if derefs.contains(&name) {
+                    quote!(#user)
+                } else {
+                    quote!(&#user)
+                };
+                owned.insert(name);
+                let mention = &u.ident;
+                quote_spanned!(mention.span()=> let #user = ::core::clone::Clone::clone(#from);)
+            })
+            .collect();
+        let body_derefs: HashSet<String> = derefs.difference(&owned).cloned().collect();
+        let mut body = f.body.clone();
+        uses::deref(&mut body, &body_derefs, f.bound.clone());
+        // The body's own statements, so its braces are the closure's (no `unused_braces`).
+        let body = match body {
+            Expr::Block(b) => {
+                let stmts = b.block.stmts;
+                quote!(#(#stmts)*)
+            }
+            other => quote!(#other),
+        };
+        let pat = &f.pat;
+        let index = internal("__index");
+        let element = if f.fallible {
+            quote!(#exec.try_task_at(#key, #index, || { #(#clones)* #body }))
+        } else {
+            quote!(#exec.task_at(#key, #index, || { #(#clones)* #body }))
+        };
+        let items = quote!(::dagwood::__private::items(#iter));
+        match reduce {
+            None => quote!(#exec.map(#items, |#index, #pat| #element)),
+            Some((rkey, r)) => {
+                let (fan_in, combine, empty) = self.reduction_parts(r, derefs);
+                quote!(#exec.map_reduce(#rkey, #items, #fan_in, |#index, #pat| #element, #combine, #empty))
+            }
+        }
+    }
+
+    /// The value of a reduction: fused with its fan-out, or over the fan-out's `Vec`.
+    fn reduce(&self, key: &LitStr, r: &ReduceTask, derefs: &HashSet<String>) -> TokenStream {
+        let source = &self.g.tasks[r.source];
+        if r.fused {
+            if let Kind::FanOut(f) = &source.kind {
+                let fkey = LitStr::new(&key_of(&source.ident), source.ident.span());
+                return self.fan_out(&fkey, f, Some((key, r)), derefs);
+            }
+        }
+        let exec = &self.exec;
+        let values = &source.ident;
+        let (fan_in, combine, empty) = self.reduction_parts(r, derefs);
+        quote!(#exec.reduce(#key, #values, #fan_in, #combine, #empty))
+    }
+
+    /// The fan-in, the combine and the value of no elements of a reduction.
+    fn reduction_parts(
+        &self,
+        r: &ReduceTask,
+        derefs: &HashSet<String>,
+    ) -> (TokenStream, TokenStream, TokenStream) {
+        let mut fan_in = r.fan_in.clone();
+        uses::deref(&mut fan_in, derefs, Vec::new());
+        let fan_in = quote!(#fan_in);
+        match &r.combine {
+            Some(c) => {
+                let mut c = c.clone();
+                uses::deref(&mut c, derefs, Vec::new());
+                (fan_in, quote!(#c), quote!(::dagwood::__private::no_value))
+            }
+            None => (
+                fan_in,
+                quote!(::dagwood::__private::sum_pair),
+                quote!(::dagwood::__private::sum_empty),
+            ),
+        }
     }
 
     fn task_call(
@@ -240,14 +420,13 @@ impl Gen<'_> {
         expr: &Expr,
         ty: Option<&Type>,
         fallible: bool,
-        rebinds: &[Rebind],
+        prelude: &TokenStream,
     ) -> TokenStream {
         let exec = &self.exec;
-        let binds = rebinds.iter().map(Rebind::stmt);
-        let body = if rebinds.is_empty() && ty.is_none() {
+        let body = if prelude.is_empty() && ty.is_none() {
             quote!(#expr)
         } else {
-            quote!({ #(#binds)* #expr })
+            quote!({ #prelude #expr })
         };
         // A `let a: T` annotation types the closure, so inference inside the user's
         // expression (`collect()`, `parse()`) sees it.
@@ -263,6 +442,182 @@ impl Gen<'_> {
         }
     }
 
+    /// A piece run by dependency counts: slots, counts, and a closure running unit `u`.
+    fn dag(&mut self, tasks: &[usize], live_after: &BTreeSet<BindingId>) -> TokenStream {
+        let g = self.g;
+        let in_piece = |b: BindingId| matches!(b, BindingId::Task(t) if tasks.contains(&t));
+        // Units: chains of fused tasks, in the order of their first task.
+        let mut unit_of: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut units: Vec<Vec<usize>> = Vec::new();
+        for &t in tasks {
+            if unit_of.contains_key(&t) {
+                continue;
+            }
+            let mut chain = vec![t];
+            let mut last = t;
+            while self.fused[last] {
+                let next = tasks.iter().copied().find(|&c| {
+                    c > last && task_ids(&g.tasks[c].uses) == [last]
+                });
+                match next {
+                    Some(c) => {
+                        chain.push(c);
+                        last = c;
+                    }
+                    None => break,
+                }
+            }
+            for &m in &chain {
+                unit_of.insert(m, units.len());
+            }
+            units.push(chain);
+        }
+        let tail_of = |t: usize| units[unit_of[&t]].last() == Some(&t);
+
+        // Who reads what inside the piece (a chain's inner links are locals, not reads).
+        let mut readers: BTreeMap<BindingId, usize> = BTreeMap::new();
+        let mut consumed: BTreeSet<BindingId> = BTreeSet::new();
+        for &t in tasks {
+            for u in &g.tasks[t].uses {
+                if matches!(u.binding, BindingId::Task(d) if unit_of.get(&d) == unit_of.get(&t)) {
+                    continue;
+                }
+                *readers.entry(u.binding).or_default() += 1;
+                if u.mode == Mode::ByValue {
+                    consumed.insert(u.binding);
+                }
+            }
+        }
+        // A binding from outside the piece that a task consumes is moved into a slot
+        // (the piece's closure is called many times and cannot move a capture).
+        let mut slots: BTreeMap<BindingId, Ident> = BTreeMap::new();
+        let mut setup = TokenStream::new();
+        for (&b, &n) in &readers {
+            if in_piece(b) || !consumed.contains(&b) {
+                continue;
+            }
+            let slot = format_ident!("__dagwood_in_{}", key_of(g.ident(b)), span = Span::mixed_site());
+            let user = g.ident(b);
+            setup.extend(quote!(let #slot = ::dagwood::__private::Slot::full(#user, #n);));
+            slots.insert(b, slot);
+        }
+        for &t in tasks {
+            let b = BindingId::Task(t);
+            if !tail_of(t) {
+                continue;
+            }
+            let n = readers.get(&b).copied().unwrap_or(0) + usize::from(live_after.contains(&b));
+            if n == 0 {
+                continue;
+            }
+            let slot = format_ident!("__dagwood_slot_{}", key_of(&g.tasks[t].ident), span = Span::mixed_site());
+            setup.extend(quote!(let #slot = ::dagwood::__private::Slot::new(#n);));
+            slots.insert(b, slot);
+        }
+        let total_readers = |b: BindingId| {
+            readers.get(&b).copied().unwrap_or(0) + usize::from(live_after.contains(&b))
+        };
+
+        // One match arm per unit.
+        let exec = &self.exec;
+        let mut arms = Vec::new();
+        for (u, chain) in units.iter().enumerate() {
+            let mut code = TokenStream::new();
+            for &t in chain {
+                let mut binds = TokenStream::new();
+                let mut releases = TokenStream::new();
+                let mut derefs = HashSet::new();
+                for use_ in &g.tasks[t].uses {
+                    let Some(slot) = slots.get(&use_.binding) else {
+                        continue;
+                    };
+                    if matches!(use_.binding, BindingId::Task(d) if unit_of.get(&d) == Some(&u)) {
+                        continue;
+                    }
+                    let user = g.ident(use_.binding);
+                    let mention = &use_.ident;
+                    match use_.mode {
+                        Mode::ByValue if total_readers(use_.binding) == 1 => {
+                            binds.extend(quote_spanned!(mention.span()=> let #user = #slot.take();));
+                        }
+                        Mode::ByValue => {
+                            binds.extend(quote_spanned!(mention.span()=> let #user = #slot.take_or_clone();));
+                        }
+                        Mode::ByRef => {
+                            binds.extend(quote!(let #user = #slot.get();));
+                            releases.extend(quote!(#slot.release();));
+                            derefs.insert(user.to_string());
+                        }
+                    }
+                }
+                code.extend(binds);
+                code.extend(self.binding_stmt(t, &TokenStream::new(), &derefs));
+                code.extend(releases);
+            }
+            let tail = chain[chain.len() - 1];
+            let ident = &g.tasks[tail].ident;
+            match slots.get(&BindingId::Task(tail)) {
+                Some(slot) => code.extend(quote!(#slot.set(#ident);)),
+                None => code.extend(quote!(let _ = #ident;)),
+            }
+            arms.push(quote!(#u => { #code }));
+        }
+
+        // Dependency counts between units, and who to tell when a unit is done.
+        let mut waiting = Vec::with_capacity(units.len());
+        let mut successors: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); units.len()];
+        for (u, chain) in units.iter().enumerate() {
+            let before: BTreeSet<usize> = task_ids(&g.tasks[chain[0]].uses)
+                .into_iter()
+                .filter_map(|d| unit_of.get(&d).copied())
+                .collect();
+            for &p in &before {
+                successors[p].insert(u);
+            }
+            waiting.push(before.len());
+        }
+        let sources: Vec<usize> = (0..units.len()).filter(|&u| waiting[u] == 0).collect();
+        let succ = successors.iter().map(|s| {
+            let s = s.iter();
+            quote!(&[#(#s),*])
+        });
+        let waiting = waiting
+            .iter()
+            .map(|w| quote!(::core::sync::atomic::AtomicUsize::new(#w)));
+        let (succ_name, sources_name, waiting_name, unit) = (
+            internal("__DAGWOOD_SUCCESSORS"),
+            internal("__DAGWOOD_SOURCES"),
+            internal("__dagwood_waiting"),
+            internal("__unit"),
+        );
+
+        let outs: Vec<Ident> = tasks
+            .iter()
+            .filter(|&&t| live_after.contains(&BindingId::Task(t)))
+            .map(|&t| g.tasks[t].ident.clone())
+            .collect();
+        let finals = tasks
+            .iter()
+            .filter(|&&t| live_after.contains(&BindingId::Task(t)))
+            .map(|&t| {
+                let slot = &slots[&BindingId::Task(t)];
+                quote!(#slot.into_inner())
+            });
+        quote! {
+            let (#(#outs,)*) = {
+                static #succ_name: &[&[usize]] = &[#(#succ),*];
+                static #sources_name: &[usize] = &[#(#sources),*];
+                #setup
+                let #waiting_name = [#(#waiting),*];
+                #exec.dag(&#waiting_name, #succ_name, #sources_name, &|_, #unit: usize| match #unit {
+                    #(#arms)*
+                    _ => {}
+                });
+                (#(#finals,)*)
+            };
+        }
+    }
+
     /// The graph's result: the named binding, or the output expression as a last task.
     fn output(&self) -> TokenStream {
         let o = &self.g.output;
@@ -271,7 +626,7 @@ impl Gen<'_> {
             return quote!(#e);
         }
         let key = LitStr::new("output", Span::call_site());
-        self.task_call(&key, &o.expr, None, o.fallible, &[])
+        self.task_call(&key, &o.expr, None, o.fallible, &TokenStream::new())
     }
 
     /// The uses by the tasks of `node` of bindings defined outside it, one per binding,
@@ -321,40 +676,23 @@ fn without(live: &BTreeSet<BindingId>, rebinds: &[Rebind]) -> BTreeSet<BindingId
     out
 }
 
-/// The `GraphInfo` literal: tasks in definition order (key, task inputs, fusion), the
-/// tasks the output reads, and the parameter names.
-fn graph_info(g: &Graph, tree: Option<&Tree>) -> TokenStream {
-    let n = g.tasks.len();
-    let mut consumers = vec![0usize; n];
-    for uses in g.tasks.iter().map(|t| &t.uses).chain([&g.output.uses]) {
-        for t in task_ids(uses) {
-            consumers[t] += 1;
-        }
-    }
-    let only_input: Vec<Option<usize>> = g
-        .tasks
-        .iter()
-        .map(|t| match t.uses.as_slice() {
-            [Use {
-                binding: BindingId::Task(d),
-                ..
-            }] => Some(*d),
-            _ => None,
-        })
-        .collect();
-    let fused = tree.map_or_else(
-        || vec![false; n],
-        |t| lower::fused(t, &only_input, &consumers),
-    );
-
-    let tasks = g.tasks.iter().zip(&fused).map(|(t, fused)| {
+/// The `GraphInfo` literal: tasks in definition order (key, task inputs, fusion, kind),
+/// the tasks the output reads, and the parameter names.
+fn graph_info(g: &Graph, fused: &[bool]) -> TokenStream {
+    let tasks = g.tasks.iter().zip(fused).map(|(t, fused)| {
         let key = LitStr::new(&key_of(&t.ident), t.ident.span());
-        let inputs = task_ids(&t.uses);
+        let inputs = &t.shown_inputs;
+        let kind = match t.kind {
+            Kind::Single => quote!(Task),
+            Kind::FanOut(_) => quote!(FanOut),
+            Kind::Reduce(_) => quote!(Reduce),
+        };
         quote! {
             ::dagwood::__private::TaskInfo {
                 key: #key,
                 inputs: &[#(#inputs),*],
                 fused_with_next: #fused,
+                kind: ::dagwood::__private::TaskKind::#kind,
             }
         }
     });

@@ -38,6 +38,60 @@ pub(crate) struct LetTask {
     pub ident: Ident,
     pub ty: Option<Type>,
     pub body: TaskExpr,
+    /// `Some` for `let ident = for pat in iter { .. };`: a task per element.
+    pub fan_out: Option<FanOut>,
+}
+
+/// `for pat in iter { body }` as a binding's value: one task per element of `iter`,
+/// each running `body` with `pat` bound to the element; the binding is the `Vec` of
+/// their values, in order.
+pub(crate) struct FanOut {
+    pub for_token: Token![for],
+    pub pat: Pat,
+    pub iter: Expr,
+    /// The body block, as an expression (its value is the element's value).
+    pub body: Expr,
+    /// The body ends in `expr?`: an element's `Err` fails the graph.
+    pub fallible: bool,
+}
+
+impl FanOut {
+    fn new(f: syn::ExprForLoop) -> syn::Result<FanOut> {
+        if let Some(attr) = f.attrs.first() {
+            return Err(syn::Error::new_spanned(
+                attr,
+                "attributes on a fan-out are not supported",
+            ));
+        }
+        if let Some(label) = &f.label {
+            return Err(syn::Error::new_spanned(
+                label,
+                "a fan-out runs each element as its own task, so it has no loop to \
+                 label: drop the label",
+            ));
+        }
+        let mut body = f.body;
+        let mut fallible = false;
+        if let Some(Stmt::Expr(Expr::Try(t), None)) = body.stmts.last() {
+            if t.attrs.is_empty() {
+                let inner = (*t.expr).clone();
+                body.stmts.pop();
+                body.stmts.push(Stmt::Expr(inner, None));
+                fallible = true;
+            }
+        }
+        Ok(FanOut {
+            for_token: f.for_token,
+            pat: *f.pat,
+            iter: *f.expr,
+            body: Expr::Block(syn::ExprBlock {
+                attrs: Vec::new(),
+                label: None,
+                block: body,
+            }),
+            fallible,
+        })
+    }
 }
 
 /// A task's expression, with a top-level `?` taken off (the task is then fallible).
@@ -229,6 +283,13 @@ fn from_stmts(
         return Err(empty_graph(end_span));
     }
     let output = match stmts.pop() {
+        Some(Stmt::Expr(Expr::ForLoop(f), None)) => {
+            return Err(syn::Error::new_spanned(
+                f.for_token,
+                "a fan-out must be bound before it is returned: \
+                 `let parts = for x in xs { .. }; parts`",
+            ))
+        }
         Some(Stmt::Expr(e, None)) => TaskExpr::new(e),
         Some(Stmt::Macro(m)) if m.semi_token.is_none() => {
             TaskExpr::new(Expr::Macro(syn::ExprMacro {
@@ -309,9 +370,23 @@ fn let_task(local: syn::Local) -> syn::Result<LetTask> {
             "`let ... else` is not supported in a graph",
         ));
     }
+    let (body, fan_out) = match *init.expr {
+        Expr::ForLoop(f) => {
+            let whole = Expr::ForLoop(f.clone());
+            (
+                TaskExpr {
+                    expr: whole,
+                    fallible: false,
+                },
+                Some(FanOut::new(f)?),
+            )
+        }
+        expr => (TaskExpr::new(expr), None),
+    };
     Ok(LetTask {
         ident,
         ty,
-        body: TaskExpr::new(*init.expr),
+        body,
+        fan_out,
     })
 }

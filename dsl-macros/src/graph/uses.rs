@@ -9,10 +9,16 @@
 //!
 //! Names bound inside the expression (closure parameters, inner `let`s, `match` arms,
 //! `for` and `if let` patterns) shadow graph bindings for the scope they cover.
+//!
+//! The same walk also rewrites ([`deref`]): where a task runs by dependency counts, a
+//! binding it only borrows is a `&T` from the producer's slot, so every mention becomes
+//! `(*name)`, a place of type `T` again, and the user's `&a`, `a.len()` or `a[i]` mean
+//! what they meant.
 
-use proc_macro2::{Ident, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, Ident, TokenStream, TokenTree};
 use std::collections::HashSet;
 use syn::visit::{self, Visit};
+use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, Pat};
 
 /// How a task uses a binding. `ByValue` dominates when both occur.
@@ -32,18 +38,36 @@ pub(crate) struct Occurrence {
 
 /// Every mention of a name in `names` in `expr`, in source order.
 pub(crate) fn scan(expr: &Expr, names: &HashSet<String>) -> Vec<Occurrence> {
-    let mut s = Scanner {
-        names,
-        scopes: Vec::new(),
-        move_depth: 0,
-        out: Vec::new(),
-    };
-    s.visit_expr(expr);
+    scan_in_scope(expr, names, Vec::new())
+}
+
+/// [`scan`] of an expression inside which `bound` (a pattern's names) shadow bindings.
+pub(crate) fn scan_in_scope(
+    expr: &Expr,
+    names: &HashSet<String>,
+    bound: Vec<String>,
+) -> Vec<Occurrence> {
+    let mut s = Scanner::new(names, None);
+    s.scopes.push(bound);
+    s.visit_expr_mut(&mut expr.clone());
     s.out
+}
+
+/// Rewrites every mention of a name in `names` as `(*name)` (see the module docs);
+/// `bound` are names shadowed throughout, as for [`scan_in_scope`].
+pub(crate) fn deref(expr: &mut Expr, names: &HashSet<String>, bound: Vec<String>) {
+    if names.is_empty() {
+        return;
+    }
+    let mut s = Scanner::new(names, Some(names));
+    s.scopes.push(bound);
+    s.visit_expr_mut(expr);
 }
 
 struct Scanner<'n> {
     names: &'n HashSet<String>,
+    /// Mentions of these are rewritten as `(*name)`.
+    rewrite: Option<&'n HashSet<String>>,
     /// Names bound inside the expression, innermost scope last.
     scopes: Vec<Vec<String>>,
     /// > 0 inside a `move` closure or `async move` block.
@@ -51,7 +75,32 @@ struct Scanner<'n> {
     out: Vec<Occurrence>,
 }
 
-impl Scanner<'_> {
+impl<'n> Scanner<'n> {
+    fn new(names: &'n HashSet<String>, rewrite: Option<&'n HashSet<String>>) -> Self {
+        Scanner {
+            names,
+            rewrite,
+            scopes: Vec::new(),
+            move_depth: 0,
+            out: Vec::new(),
+        }
+    }
+
+    fn rewrites(&self, ident: &Ident) -> bool {
+        self.rewrite.is_some_and(|r| r.contains(&ident.to_string()))
+    }
+
+    /// Records the mention `e` (a binding name) and rewrites it if asked to.
+    fn mention(&mut self, e: &mut Expr, mode: Mode) {
+        let Some(ident) = self.binding(e).cloned() else {
+            return;
+        };
+        self.record(&ident, mode);
+        if self.rewrites(&ident) {
+            *e = syn::parse_quote_spanned!(ident.span()=> (*#ident));
+        }
+    }
+
     fn visible(&self, name: &str) -> bool {
         self.names.contains(name) && !self.scopes.iter().flatten().any(|s| s == name)
     }
@@ -81,10 +130,11 @@ impl Scanner<'_> {
     }
 
     /// Records `e` as a borrow if it is a binding name; visits it otherwise.
-    fn borrowed(&mut self, e: &Expr) {
-        match self.binding(e) {
-            Some(i) => self.record(i, Mode::ByRef),
-            None => self.visit_expr(e),
+    fn borrowed(&mut self, e: &mut Expr) {
+        if self.binding(e).is_some() {
+            self.mention(e, Mode::ByRef);
+        } else {
+            self.visit_expr_mut(e);
         }
     }
 
@@ -96,100 +146,120 @@ impl Scanner<'_> {
 
     /// Visits an `if`/`while` condition; returns the names its `let`s bind (scoped to the
     /// body). Bindings of a `let` in a chain are visible to the rest of the chain.
-    fn condition(&mut self, cond: &Expr) -> Vec<String> {
+    fn condition(&mut self, cond: &mut Expr) -> Vec<String> {
         match cond {
             Expr::Let(l) => {
-                self.visit_expr(&l.expr);
+                self.visit_expr_mut(&mut l.expr);
                 pattern_names(&l.pat)
             }
             Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_)) => {
-                let mut bound = self.condition(&b.left);
+                let mut bound = self.condition(&mut b.left);
                 self.scopes.push(bound.clone());
-                let right = self.condition(&b.right);
+                let right = self.condition(&mut b.right);
                 self.scopes.pop();
                 bound.extend(right);
                 bound
             }
             other => {
-                self.visit_expr(other);
+                self.visit_expr_mut(other);
                 Vec::new()
             }
         }
     }
 
-    fn tokens(&mut self, tokens: TokenStream) {
-        for tt in tokens {
-            match tt {
-                TokenTree::Ident(i) if self.visible(&i.to_string()) => self.record(&i, Mode::ByRef),
-                TokenTree::Group(g) => self.tokens(g.stream()),
+    /// Scans a macro's tokens (every name a borrow), rewriting names as asked.
+    fn tokens(&mut self, tokens: TokenStream) -> TokenStream {
+        tokens
+            .into_iter()
+            .map(|tt| match tt {
+                TokenTree::Ident(i) if self.visible(&i.to_string()) => {
+                    self.record(&i, Mode::ByRef);
+                    if self.rewrites(&i) {
+                        let span = i.span();
+                        let mut g = Group::new(Delimiter::Parenthesis, quote::quote!(*#i));
+                        g.set_span(span);
+                        TokenTree::Group(g)
+                    } else {
+                        TokenTree::Ident(i)
+                    }
+                }
+                TokenTree::Group(g) => {
+                    let mut out = Group::new(g.delimiter(), self.tokens(g.stream()));
+                    out.set_span(g.span());
+                    TokenTree::Group(out)
+                }
                 TokenTree::Literal(l) => {
-                    // Inline format arguments: `format!("{a}")` names `a`.
+                    // Inline format arguments: `format!("{a}")` names `a` (left as it is
+                    // when rewriting: a `&T` formats as its `T`).
                     for name in format_arg_names(&l.to_string()) {
                         if self.visible(&name) {
                             self.record(&Ident::new(&name, l.span()), Mode::ByRef);
                         }
                     }
+                    TokenTree::Literal(l)
                 }
-                _ => {}
-            }
-        }
+                other => other,
+            })
+            .collect()
     }
 }
 
-impl<'ast> Visit<'ast> for Scanner<'_> {
-    fn visit_expr(&mut self, e: &'ast Expr) {
+impl VisitMut for Scanner<'_> {
+    fn visit_expr_mut(&mut self, e: &mut Expr) {
         match e {
             Expr::Path(_) | Expr::Paren(_) | Expr::Group(_) if self.binding(e).is_some() => {
-                if let Some(i) = self.binding(e) {
-                    self.record(i, Mode::ByValue);
-                }
+                self.mention(e, Mode::ByValue);
             }
-            Expr::Reference(r) if r.mutability.is_none() => self.borrowed(&r.expr),
+            Expr::Reference(r) if r.mutability.is_none() => self.borrowed(&mut r.expr),
             Expr::MethodCall(m) => {
-                self.borrowed(&m.receiver);
-                for a in &m.args {
-                    self.visit_expr(a);
+                if consumes(&m.method) {
+                    self.visit_expr_mut(&mut m.receiver);
+                } else {
+                    self.borrowed(&mut m.receiver);
+                }
+                for a in &mut m.args {
+                    self.visit_expr_mut(a);
                 }
             }
-            Expr::Field(f) => self.borrowed(&f.base),
+            Expr::Field(f) => self.borrowed(&mut f.base),
             Expr::Index(i) => {
-                self.borrowed(&i.expr);
-                self.visit_expr(&i.index);
+                self.borrowed(&mut i.expr);
+                self.visit_expr_mut(&mut i.index);
             }
             Expr::Call(c) => {
-                self.borrowed(&c.func);
-                for a in &c.args {
-                    self.visit_expr(a);
+                self.borrowed(&mut c.func);
+                for a in &mut c.args {
+                    self.visit_expr_mut(a);
                 }
             }
-            _ => visit::visit_expr(self, e),
+            _ => visit_mut::visit_expr_mut(self, e),
         }
     }
 
-    fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+    fn visit_expr_closure_mut(&mut self, c: &mut syn::ExprClosure) {
         let names = c.inputs.iter().flat_map(pattern_names).collect();
         let moves = c.capture.is_some();
         self.move_depth += usize::from(moves);
-        self.with_scope(names, |s| s.visit_expr(&c.body));
+        self.with_scope(names, |s| s.visit_expr_mut(&mut c.body));
         self.move_depth -= usize::from(moves);
     }
 
-    fn visit_expr_async(&mut self, a: &'ast syn::ExprAsync) {
+    fn visit_expr_async_mut(&mut self, a: &mut syn::ExprAsync) {
         let moves = a.capture.is_some();
         self.move_depth += usize::from(moves);
-        self.visit_block(&a.block);
+        self.visit_block_mut(&mut a.block);
         self.move_depth -= usize::from(moves);
     }
 
-    fn visit_block(&mut self, b: &'ast syn::Block) {
+    fn visit_block_mut(&mut self, b: &mut syn::Block) {
         self.scopes.push(Vec::new());
-        for stmt in &b.stmts {
+        for stmt in &mut b.stmts {
             match stmt {
                 syn::Stmt::Local(l) => {
-                    if let Some(init) = &l.init {
-                        self.visit_expr(&init.expr);
-                        if let Some((_, diverge)) = &init.diverge {
-                            self.visit_expr(diverge);
+                    if let Some(init) = &mut l.init {
+                        self.visit_expr_mut(&mut init.expr);
+                        if let Some((_, diverge)) = &mut init.diverge {
+                            self.visit_expr_mut(diverge);
                         }
                     }
                     let names = pattern_names(&l.pat);
@@ -198,48 +268,60 @@ impl<'ast> Visit<'ast> for Scanner<'_> {
                     }
                 }
                 syn::Stmt::Item(_) => {}
-                syn::Stmt::Expr(e, _) => self.visit_expr(e),
-                syn::Stmt::Macro(m) => self.visit_macro(&m.mac),
+                syn::Stmt::Expr(e, _) => self.visit_expr_mut(e),
+                syn::Stmt::Macro(m) => self.visit_macro_mut(&mut m.mac),
             }
         }
         self.scopes.pop();
     }
 
-    fn visit_arm(&mut self, arm: &'ast syn::Arm) {
+    fn visit_arm_mut(&mut self, arm: &mut syn::Arm) {
         self.with_scope(pattern_names(&arm.pat), |s| {
-            if let Some((_, guard)) = &arm.guard {
-                s.visit_expr(guard);
+            if let Some((_, guard)) = &mut arm.guard {
+                s.visit_expr_mut(guard);
             }
-            s.visit_expr(&arm.body);
+            s.visit_expr_mut(&mut arm.body);
         });
     }
 
-    fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
-        self.visit_expr(&f.expr);
-        self.with_scope(pattern_names(&f.pat), |s| s.visit_block(&f.body));
+    fn visit_expr_for_loop_mut(&mut self, f: &mut syn::ExprForLoop) {
+        self.visit_expr_mut(&mut f.expr);
+        self.with_scope(pattern_names(&f.pat), |s| s.visit_block_mut(&mut f.body));
     }
 
-    fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {
-        let bound = self.condition(&i.cond);
-        self.with_scope(bound, |s| s.visit_block(&i.then_branch));
-        if let Some((_, e)) = &i.else_branch {
-            self.visit_expr(e);
+    fn visit_expr_if_mut(&mut self, i: &mut syn::ExprIf) {
+        let bound = self.condition(&mut i.cond);
+        self.with_scope(bound, |s| s.visit_block_mut(&mut i.then_branch));
+        if let Some((_, e)) = &mut i.else_branch {
+            self.visit_expr_mut(e);
         }
     }
 
-    fn visit_expr_while(&mut self, w: &'ast syn::ExprWhile) {
-        let bound = self.condition(&w.cond);
-        self.with_scope(bound, |s| s.visit_block(&w.body));
+    fn visit_expr_while_mut(&mut self, w: &mut syn::ExprWhile) {
+        let bound = self.condition(&mut w.cond);
+        self.with_scope(bound, |s| s.visit_block_mut(&mut w.body));
     }
 
-    fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        self.tokens(m.tokens.clone());
+    fn visit_macro_mut(&mut self, m: &mut syn::Macro) {
+        m.tokens = self.tokens(std::mem::take(&mut m.tokens));
     }
 
     // Nested items cannot see locals; patterns and types name no values.
-    fn visit_item(&mut self, _: &'ast syn::Item) {}
-    fn visit_pat(&mut self, _: &'ast Pat) {}
-    fn visit_type(&mut self, _: &'ast syn::Type) {}
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+    fn visit_pat_mut(&mut self, _: &mut Pat) {}
+    fn visit_type_mut(&mut self, _: &mut syn::Type) {}
+}
+
+/// Methods that take their receiver by value by convention (`into_iter`, `into_inner`,
+/// `unwrap`, ..): a binding they are called on is consumed, so the move/clone rule
+/// applies to it as to `f(a)`. Other methods are taken to borrow it.
+fn consumes(method: &Ident) -> bool {
+    let m = method.to_string();
+    m == "into"
+        || m.starts_with("into_")
+        || m.starts_with("unwrap")
+        || m.starts_with("expect")
+        || matches!(m.as_str(), "ok" | "err")
 }
 
 /// The names a pattern binds.

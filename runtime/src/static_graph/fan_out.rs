@@ -102,6 +102,44 @@ impl Exec {
         F: Fn(usize, I) -> T + Sync,
         C: Fn(T, T) -> T + Sync,
     {
+        // The elements are tasks too.
+        self.hooks.add(items.len());
+        self.tree_reduce(name, items, fan_in, f, combine, empty)
+    }
+
+    /// Reduces values that already exist (a fan-out other tasks read too) in
+    /// the tree of [`map_reduce`](Self::map_reduce).
+    pub fn reduce<T, C>(
+        &self,
+        name: &'static str,
+        values: Vec<T>,
+        fan_in: usize,
+        combine: C,
+        empty: impl FnOnce() -> Option<T>,
+    ) -> T
+    where
+        T: Send,
+        C: Fn(T, T) -> T + Sync,
+    {
+        self.tree_reduce(name, values, fan_in, |_, v| v, combine, empty)
+    }
+
+    /// The tree of combines over `leaf(i, item)`; only the combines are tasks.
+    fn tree_reduce<I, T, F, C>(
+        &self,
+        name: &'static str,
+        items: Vec<I>,
+        fan_in: usize,
+        leaf: F,
+        combine: C,
+        empty: impl FnOnce() -> Option<T>,
+    ) -> T
+    where
+        I: Send,
+        T: Send,
+        F: Fn(usize, I) -> T + Sync,
+        C: Fn(T, T) -> T + Sync,
+    {
         if fan_in < 2 {
             self.abort(
                 Key::new(name),
@@ -132,28 +170,10 @@ impl Exec {
             exec: self,
             name,
             fan_in,
-            leaf: &f,
+            leaf: &leaf,
             combine: &combine,
         };
         tree.reduce(&mut items, 0, span)
-    }
-
-    /// Reduces values that already exist (a fan-out other tasks read too) in
-    /// the tree of [`map_reduce`](Self::map_reduce).
-    pub fn reduce<T, C>(
-        &self,
-        name: &'static str,
-        values: Vec<T>,
-        fan_in: usize,
-        combine: C,
-        empty: impl FnOnce() -> Option<T>,
-    ) -> T
-    where
-        T: Send,
-        C: Fn(T, T) -> T + Sync,
-    {
-        // The values are the leaves, and not tasks: only the combines are.
-        self.map_reduce(name, values, fan_in, |_, v| v, combine, empty)
     }
 }
 

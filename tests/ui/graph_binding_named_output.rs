@@ -1,0 +1,8 @@
+use dagwood::prelude::*;
+
+fn main() {
+    let _g = graph! {
+        let output = 1 + 1;
+        output * 2
+    };
+}
