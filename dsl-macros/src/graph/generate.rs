@@ -338,13 +338,14 @@ impl Gen<'_> {
             .map(|u| {
                 let user = self.g.ident(u.binding);
                 let name = user.to_string();
+                // The user's mention, so that a missing `Clone` is reported there.
+                let mention = &u.ident;
                 let from = if derefs.contains(&name) {
-                    quote!(#user)
+                    quote!(#mention)
                 } else {
-                    quote!(&#user)
+                    quote_spanned!(mention.span()=> &#mention)
                 };
                 owned.insert(name);
-                let mention = &u.ident;
                 quote_spanned!(mention.span()=> let #user = ::core::clone::Clone::clone(#from);)
             })
             .collect();
