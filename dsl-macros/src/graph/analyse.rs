@@ -49,9 +49,9 @@ pub(crate) enum Kind {
     /// One task: `expr`.
     Single,
     /// `for pat in iter { body }`: a task per element.
-    FanOut(FanOutTask),
+    FanOut(Box<FanOutTask>),
     /// `sum(parts, fan_in)` / `tree_reduce(parts, fan_in, combine)` over a fan-out.
-    Reduce(ReduceTask),
+    Reduce(Box<ReduceTask>),
 }
 
 pub(crate) struct FanOutTask {
@@ -232,7 +232,7 @@ pub(crate) fn analyse(mut input: GraphInput) -> syn::Result<Graph> {
                     ..u.clone()
                 });
                 let uses = merge(scan(&f.iter), borrowed.collect());
-                let kind = Kind::FanOut(FanOutTask {
+                let kind = Kind::FanOut(Box::new(FanOutTask {
                     pat: f.pat.clone(),
                     iter: f.iter.clone(),
                     body: f.body.clone(),
@@ -240,7 +240,7 @@ pub(crate) fn analyse(mut input: GraphInput) -> syn::Result<Graph> {
                     bound,
                     body_uses,
                     fused_into: None,
-                });
+                }));
                 (kind, uses)
             }
             None => match reduce_call(&t.body, &fan_outs) {
@@ -260,7 +260,7 @@ pub(crate) fn analyse(mut input: GraphInput) -> syn::Result<Graph> {
                             ..u
                         });
                     uses = merge(uses, rest.collect());
-                    (Kind::Reduce(r.task), uses)
+                    (Kind::Reduce(Box::new(r.task)), uses)
                 }
                 Some(Err(e)) => {
                     errors.push(e);

@@ -210,7 +210,16 @@ impl VisitMut for Scanner<'_> {
             Expr::Path(_) | Expr::Paren(_) | Expr::Group(_) if self.binding(e).is_some() => {
                 self.mention(e, Mode::ByValue);
             }
-            Expr::Reference(r) if r.mutability.is_none() => self.borrowed(&mut r.expr),
+            Expr::Reference(r) if r.mutability.is_none() => {
+                // `&a` of a binding that is a `&T` from a slot is just `a`.
+                match self.binding(&r.expr).cloned() {
+                    Some(ident) if self.rewrites(&ident) => {
+                        self.record(&ident, Mode::ByRef);
+                        *e = syn::parse_quote_spanned!(ident.span()=> #ident);
+                    }
+                    _ => self.borrowed(&mut r.expr),
+                }
+            }
             Expr::MethodCall(m) => {
                 if consumes(&m.method) {
                     self.visit_expr_mut(&mut m.receiver);
@@ -449,6 +458,30 @@ mod tests {
             modes("for a in 0..n { s(a) }", &["a", "n"]),
             v(&[("n", ByValue)])
         );
+    }
+
+    #[test]
+    fn deref_rewrites_every_visible_mention() {
+        let mut e: Expr =
+            syn::parse_str(r#"f(&a, a.len(), a[0], b, |a| a, format!("{}", a), { let a = 1; a })"#)
+                .expect("parses");
+        let names: HashSet<String> = ["a".to_string()].into();
+        deref(&mut e, &names, Vec::new());
+        assert_eq!(
+            quote::quote!(#e).to_string(),
+            r#"f (a , (* a) . len () , (* a) [0] , b , | a | a , format ! ("{}" , (* a)) , { let a = 1 ; a })"#
+        );
+        // Names bound by the enclosing pattern are not the binding.
+        let mut e: Expr = syn::parse_str("a.len()").expect("parses");
+        deref(&mut e, &names, vec!["a".to_string()]);
+        assert_eq!(quote::quote!(#e).to_string(), "a . len ()");
+    }
+
+    #[test]
+    fn consuming_methods_consume() {
+        assert_eq!(modes("v.into_iter().sum()", &["v"]), v(&[("v", ByValue)]));
+        assert_eq!(modes("o.unwrap_or(0)", &["o"]), v(&[("o", ByValue)]));
+        assert_eq!(modes("v.iter().sum()", &["v"]), v(&[("v", ByRef)]));
     }
 
     #[test]
