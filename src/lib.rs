@@ -3,8 +3,11 @@
 //! Parallel computing built from task graphs. Graphs come two ways:
 //!
 //! * **static**, from the [`graph!`] macro: the DAG is known while compiling, so
-//!   chains are fused into straight-line code and independent tasks become
-//!   nested `rayon::join`s — no allocation and no type erasure per task;
+//!   chains are fused into straight-line code, independent parts become
+//!   nested `rayon::join`s and the rest runs by dependency counts over typed
+//!   slots — every task starts when its inputs are ready, with no allocation
+//!   and no type erasure per task; a `for` binding fans out over run-time
+//!   inputs;
 //! * **dynamic**, from [`Delayed`] handles, built with [`delayed()`] and the
 //!   `lazy` form that [`#[delayed]`](macro@delayed) adds to a function.
 //!
