@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 
 use dagwood::prelude::*;
 
+/// A named graph shape, its critical path in ms, and the graph to run.
+type Shape = (&'static str, f64, Box<dyn Fn() -> u64>);
+
 #[path = "workloads/pipeline.rs"]
 mod pipeline;
 #[path = "workloads/random_dag.rs"]
@@ -76,10 +79,30 @@ fn main() {
     assert_eq!(random_dag::rayon_counts(0), want, "rayon");
     let n = random_dag::TASKS;
     let w = "dag200-tiny";
-    line(w, "static", per_task(n, repeat, || dag.run_with(&scheduler, 0).unwrap_or(0)), "us/task");
-    line(w, "dynamic", per_task(n, repeat, || random_dag::dynamic(0, &scheduler)), "us/task");
-    line(w, "rayon-counts", per_task(n, repeat, || random_dag::rayon_counts(0)), "us/task");
-    line(w, "sequential", per_task(n, repeat, || random_dag::sequential(0)), "us/task");
+    line(
+        w,
+        "static",
+        per_task(n, repeat, || dag.run_with(&scheduler, 0).unwrap_or(0)),
+        "us/task",
+    );
+    line(
+        w,
+        "dynamic",
+        per_task(n, repeat, || random_dag::dynamic(0, &scheduler)),
+        "us/task",
+    );
+    line(
+        w,
+        "rayon-counts",
+        per_task(n, repeat, || random_dag::rayon_counts(0)),
+        "us/task",
+    );
+    line(
+        w,
+        "sequential",
+        per_task(n, repeat, || random_dag::sequential(0)),
+        "us/task",
+    );
 
     // Spinning tasks: 20 µs per unit of weight.
     let unit = 20_000;
@@ -89,13 +112,33 @@ fn main() {
         / 1e6;
     let w = "dag200-spin";
     line(w, "bound", bound, "ms");
-    line(w, "static", ms(repeat, || dag.run_with(&scheduler, unit)), "ms");
-    line(w, "dynamic", ms(repeat, || random_dag::dynamic(unit, &scheduler)), "ms");
-    line(w, "rayon-counts", ms(repeat, || random_dag::rayon_counts(unit)), "ms");
-    line(w, "sequential", ms(repeat.min(3), || random_dag::sequential(unit)), "ms");
+    line(
+        w,
+        "static",
+        ms(repeat, || dag.run_with(&scheduler, unit)),
+        "ms",
+    );
+    line(
+        w,
+        "dynamic",
+        ms(repeat, || random_dag::dynamic(unit, &scheduler)),
+        "ms",
+    );
+    line(
+        w,
+        "rayon-counts",
+        ms(repeat, || random_dag::rayon_counts(unit)),
+        "ms",
+    );
+    line(
+        w,
+        "sequential",
+        ms(repeat.min(3), || random_dag::sequential(unit)),
+        "ms",
+    );
 
     // The shapes, with sleeps (ms), against their critical paths.
-    let shapes: [(&str, f64, Box<dyn Fn() -> u64>); 3] = [
+    let shapes: [Shape; 3] = [
         (
             "connected",
             110.0,
@@ -158,14 +201,38 @@ fn main() {
             got.0 == want.0 && (got.1 - want.1).abs() < 1e-9 && (got.2 - want.2).abs() < 1e-9
         };
         let inputs: Vec<u64> = (0..n).collect();
-        assert!(same(static_pipeline.run_with(&scheduler, inputs.clone()).unwrap_or_default()));
+        assert!(same(
+            static_pipeline
+                .run_with(&scheduler, inputs.clone())
+                .unwrap_or_default()
+        ));
         assert!(same(pipeline::lazy_pipeline(n, &scheduler)));
         assert!(same(pipeline::threaded_pipeline(n, threads)));
         let w = format!("pipeline{n}");
         let r = repeat.min(3);
-        line(&w, "static", ms(r, || static_pipeline.run_with(&scheduler, inputs.clone())), "ms");
-        line(&w, "lazy", ms(r, || pipeline::lazy_pipeline(n, &scheduler)), "ms");
-        line(&w, "std-threads", ms(r, || pipeline::threaded_pipeline(n, threads)), "ms");
-        line(&w, "sequential", ms(r.min(2), || pipeline::sequential_pipeline(n)), "ms");
+        line(
+            &w,
+            "static",
+            ms(r, || static_pipeline.run_with(&scheduler, inputs.clone())),
+            "ms",
+        );
+        line(
+            &w,
+            "lazy",
+            ms(r, || pipeline::lazy_pipeline(n, &scheduler)),
+            "ms",
+        );
+        line(
+            &w,
+            "std-threads",
+            ms(r, || pipeline::threaded_pipeline(n, threads)),
+            "ms",
+        );
+        line(
+            &w,
+            "sequential",
+            ms(r.min(2), || pipeline::sequential_pipeline(n)),
+            "ms",
+        );
     }
 }

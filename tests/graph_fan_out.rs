@@ -36,7 +36,9 @@ fn the_delayed_tutorial_over_any_number_of_inputs() {
             let raw = load(i);
             clean(raw)
         };
-        let sums = for c in &cleaned { total(c) };
+        let sums = for c in &cleaned {
+            total(c)
+        };
         let grand = sum(sums, 4);
         let count = cleaned.iter().map(Vec::len).sum::<usize>();
         (grand, count)
@@ -97,7 +99,9 @@ proptest! {
 fn a_reduction_over_a_fan_out_others_read_too() {
     // `parts` is read by the reduction and by `n`: it is built as a Vec first.
     let f = graph!(|xs: Vec<i64>| {
-        let parts = for x in xs { x - 5 };
+        let parts = for x in xs {
+            x - 5
+        };
         let n = parts.len();
         let biggest = tree_reduce(parts, 3, |a: i64, b: i64| a.max(b));
         (n, biggest)
@@ -143,7 +147,9 @@ fn elements_borrow_bindings_and_clone_only_what_they_consume() {
     let (borrowed, consumed) = g.compute_with(&Scheduler::Sync).unwrap();
     assert_eq!(
         borrowed,
-        (0..10).map(|x| 3 * x + [100, 200][(x % 2) as usize]).collect::<Vec<_>>()
+        (0..10)
+            .map(|x| 3 * x + [100, 200][(x % 2) as usize])
+            .collect::<Vec<_>>()
     );
     assert_eq!(consumed, (0..10).map(|x| 3 * x).collect::<Vec<_>>());
     assert_eq!(CLONES.load(Ordering::SeqCst), 10);
@@ -152,8 +158,12 @@ fn elements_borrow_bindings_and_clone_only_what_they_consume() {
 #[test]
 fn patterns_and_borrowed_inputs() {
     let f = graph!(|words: Vec<String>| {
-        let lengths = for (i, w) in words.iter().enumerate() { (i, w.len()) };
-        let upper = for w in &words { w.to_uppercase() };
+        let lengths = for (i, w) in words.iter().enumerate() {
+            (i, w.len())
+        };
+        let upper = for w in &words {
+            w.to_uppercase()
+        };
         (lengths, upper, words.len())
     });
     let words: Vec<String> = ["a", "bb", "ccc"].iter().map(|s| s.to_string()).collect();
@@ -170,14 +180,20 @@ fn patterns_and_borrowed_inputs() {
 #[test]
 fn a_failing_element_fails_the_graph_naming_the_element() {
     let f = graph!(|texts: Vec<&'static str>| {
-        let numbers = for t in texts { t.parse::<i64>()? };
+        let numbers = for t in texts {
+            t.parse::<i64>()?
+        };
         sum(numbers, 2)
     });
     for s in schedulers() {
         assert_eq!(f.run_with(&s, vec!["1", "2", "3"]).unwrap(), 6);
         let err = f.run_with(&s, vec!["1", "x", "3"]).unwrap_err();
         let key = err.key().expect("a task key");
-        assert_eq!((key.name(), key.indices()), ("numbers", &[1u64][..]), "{err}");
+        assert_eq!(
+            (key.name(), key.indices()),
+            ("numbers", &[1u64][..]),
+            "{err}"
+        );
         assert!(err.to_string().contains("invalid digit"), "{err}");
     }
     let g = graph!(|xs: Vec<u32>| {
@@ -196,10 +212,16 @@ fn a_failing_element_fails_the_graph_naming_the_element() {
 fn a_fan_out_inside_a_counted_piece() {
     // An N whose nodes are fan-outs: a -> c, a -> d, b -> d.
     let f = graph!(|xs: Vec<u64>| {
-        let a = for x in &xs { x + 1 };
+        let a = for x in &xs {
+            x + 1
+        };
         let b = xs.len() as u64;
-        let c = for y in &a { y * 2 };
-        let d = for y in &a { y + b };
+        let c = for y in &a {
+            y * 2
+        };
+        let d = for y in &a {
+            y + b
+        };
         (c, d)
     });
     for s in schedulers() {
@@ -235,7 +257,9 @@ impl Callback for Tally {
 #[test]
 fn callbacks_see_every_element_and_combine_announced() {
     let f = graph!(|n: u64| {
-        let parts = for i in 0..n { i };
+        let parts = for i in 0..n {
+            i
+        };
         let s = sum(parts, 4);
         let t = s + 1;
         t
@@ -255,13 +279,18 @@ fn callbacks_see_every_element_and_combine_announced() {
 #[test]
 fn fan_outs_are_described_in_the_graph_info() {
     let f = graph!(|xs: Vec<u64>| {
-        let parts = for x in xs { x };
+        let parts = for x in xs {
+            x
+        };
         let total = sum(parts, 2);
         total
     });
     let info = f.info();
     let kinds: Vec<_> = info.tasks.iter().map(|t| t.kind).collect();
-    assert_eq!(kinds, [dagwood::TaskKind::FanOut, dagwood::TaskKind::Reduce]);
+    assert_eq!(
+        kinds,
+        [dagwood::TaskKind::FanOut, dagwood::TaskKind::Reduce]
+    );
     assert_eq!(info.tasks[1].inputs, &[0]);
     assert!(f.to_dot().contains("parts"));
 }

@@ -11,8 +11,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 rounds=${1:-5}
 tasks=${2:-200}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+work=${KEEP:-$(mktemp -d)}
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 for variant in big empty; do
   mkdir -p "$work/$variant/src"
   cat >"$work/$variant/Cargo.toml" <<TOML

@@ -63,10 +63,13 @@ pub fn summarise(all: Vec<Stats>) -> (usize, f64, f64) {
 }
 
 /// The pipeline as one static graph over any number of inputs.
+#[allow(clippy::type_complexity)] // the graph's type is an `impl Fn`; an alias cannot name it
 pub fn static_pipeline(
 ) -> dagwood::GraphFn<impl Fn(&dagwood::Exec, Vec<u64>) -> (usize, f64, f64) + Sync, (Vec<u64>,)> {
     graph!(|inputs: Vec<u64>| {
-        let stats = for i in inputs { analyse(&clean(load(i))) };
+        let stats = for i in inputs {
+            analyse(&clean(load(i)))
+        };
         summarise(stats)
     })
 }

@@ -4,5 +4,7 @@
 pub use crate::graph::args::Args;
 pub use crate::graph::delayed::{Arg, ArgSlot, Delayed, IntoArg, TaskBuilder};
 pub use crate::static_graph::support::*;
-pub use crate::static_graph::{Dag, Exec, GraphFn, GraphInfo, Slot, StaticGraph, TaskInfo, TaskKind};
+pub use crate::static_graph::{
+    Dag, Exec, GraphFn, GraphInfo, Slot, StaticGraph, TaskInfo, TaskKind,
+};
 pub use crate::TaskError;

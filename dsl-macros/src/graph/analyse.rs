@@ -420,7 +420,10 @@ struct ReduceCall {
 /// `sum(parts, fan_in)` or `tree_reduce(parts, fan_in, combine)` (also written
 /// `dagwood::sum`, ..) whose first argument names a fan-out: `None` for any other
 /// expression, an error for a malformed one.
-fn reduce_call(body: &TaskExpr, fan_outs: &HashMap<String, usize>) -> Option<syn::Result<ReduceCall>> {
+fn reduce_call(
+    body: &TaskExpr,
+    fan_outs: &HashMap<String, usize>,
+) -> Option<syn::Result<ReduceCall>> {
     let Expr::Call(call) = &body.expr else {
         return None;
     };

@@ -292,7 +292,12 @@ impl Gen<'_> {
 
     /// `let <ident> = <the task's value>;`, `prelude` running first inside the task,
     /// and the bindings `derefs` (borrowed from slots) mentioned as `(*name)`.
-    fn binding_stmt(&self, t: usize, prelude: &TokenStream, derefs: &HashSet<String>) -> TokenStream {
+    fn binding_stmt(
+        &self,
+        t: usize,
+        prelude: &TokenStream,
+        derefs: &HashSet<String>,
+    ) -> TokenStream {
         let task = &self.g.tasks[t];
         let ident = &task.ident;
         let key = LitStr::new(&key_of(ident), ident.span());
@@ -457,9 +462,10 @@ impl Gen<'_> {
             let mut chain = vec![t];
             let mut last = t;
             while self.fused[last] {
-                let next = tasks.iter().copied().find(|&c| {
-                    c > last && task_ids(&g.tasks[c].uses) == [last]
-                });
+                let next = tasks
+                    .iter()
+                    .copied()
+                    .find(|&c| c > last && task_ids(&g.tasks[c].uses) == [last]);
                 match next {
                     Some(c) => {
                         chain.push(c);
@@ -497,7 +503,11 @@ impl Gen<'_> {
             if in_piece(b) || !consumed.contains(&b) {
                 continue;
             }
-            let slot = format_ident!("__dagwood_in_{}", key_of(g.ident(b)), span = Span::mixed_site());
+            let slot = format_ident!(
+                "__dagwood_in_{}",
+                key_of(g.ident(b)),
+                span = Span::mixed_site()
+            );
             let user = g.ident(b);
             setup.extend(quote!(let #slot = ::dagwood::__private::Slot::full(#user, #n);));
             slots.insert(b, slot);
@@ -511,7 +521,11 @@ impl Gen<'_> {
             if n == 0 {
                 continue;
             }
-            let slot = format_ident!("__dagwood_slot_{}", key_of(&g.tasks[t].ident), span = Span::mixed_site());
+            let slot = format_ident!(
+                "__dagwood_slot_{}",
+                key_of(&g.tasks[t].ident),
+                span = Span::mixed_site()
+            );
             setup.extend(quote!(let #slot = ::dagwood::__private::Slot::new(#n);));
             slots.insert(b, slot);
         }
@@ -519,8 +533,9 @@ impl Gen<'_> {
             readers.get(&b).copied().unwrap_or(0) + usize::from(live_after.contains(&b))
         };
 
-        // One match arm per unit.
+        // One match arm per unit, each a function of its own (`Dag::unit`).
         let exec = &self.exec;
+        let dag = internal("__dag");
         let mut arms = Vec::new();
         for (u, chain) in units.iter().enumerate() {
             let mut code = TokenStream::new();
@@ -539,10 +554,13 @@ impl Gen<'_> {
                     let mention = &use_.ident;
                     match use_.mode {
                         Mode::ByValue if total_readers(use_.binding) == 1 => {
-                            binds.extend(quote_spanned!(mention.span()=> let #user = #slot.take();));
+                            binds
+                                .extend(quote_spanned!(mention.span()=> let #user = #slot.take();));
                         }
                         Mode::ByValue => {
-                            binds.extend(quote_spanned!(mention.span()=> let #user = #slot.take_or_clone();));
+                            binds.extend(
+                                quote_spanned!(mention.span()=> let #user = #slot.take_or_clone();),
+                            );
                         }
                         Mode::ByRef => {
                             binds.extend(quote!(let #user = #slot.get();));
@@ -561,7 +579,7 @@ impl Gen<'_> {
                 Some(slot) => code.extend(quote!(#slot.set(#ident);)),
                 None => code.extend(quote!(let _ = #ident;)),
             }
-            arms.push(quote!(#u => { #code }));
+            arms.push(quote!(#u => #dag.unit(|| { #code }),));
         }
 
         // Dependency counts between units, and who to tell when a unit is done.
@@ -610,7 +628,7 @@ impl Gen<'_> {
                 static #sources_name: &[usize] = &[#(#sources),*];
                 #setup
                 let #waiting_name = [#(#waiting),*];
-                #exec.dag(&#waiting_name, #succ_name, #sources_name, &|_, #unit: usize| match #unit {
+                #exec.dag(&#waiting_name, #succ_name, #sources_name, &|#dag, #unit: usize| match #unit {
                     #(#arms)*
                     _ => {}
                 });

@@ -125,7 +125,11 @@ impl Order {
             let mut frontier = vec![first];
             while let Some(t) = frontier.pop() {
                 let near = adjacent(t);
-                for u in near.iter().filter(|&u| left.contains(u)).collect::<Vec<_>>() {
+                for u in near
+                    .iter()
+                    .filter(|&u| left.contains(u))
+                    .collect::<Vec<_>>()
+                {
                     left.remove(u);
                     comp.insert(u);
                     frontier.push(u);
@@ -239,7 +243,10 @@ mod tests {
     fn diamond() {
         // a -> b, a -> c, b -> d, c -> d
         let deps = [vec![], vec![0], vec![0], vec![1, 2]];
-        assert_eq!(lowered(&deps), Some(S(vec![T(0), P(vec![T(1), T(2)]), T(3)])));
+        assert_eq!(
+            lowered(&deps),
+            Some(S(vec![T(0), P(vec![T(1), T(2)]), T(3)]))
+        );
     }
 
     #[test]
@@ -257,7 +264,10 @@ mod tests {
         let deps = [vec![], vec![], vec![0], vec![1], vec![2, 3]];
         assert_eq!(
             lowered(&deps),
-            Some(S(vec![P(vec![S(vec![T(0), T(2)]), S(vec![T(1), T(3)])]), T(4)]))
+            Some(S(vec![
+                P(vec![S(vec![T(0), T(2)]), S(vec![T(1), T(3)])]),
+                T(4)
+            ]))
         );
     }
 
@@ -298,7 +308,10 @@ mod tests {
     #[test]
     fn unscheduled_tasks_are_left_out() {
         let deps = [vec![], vec![], vec![1]];
-        assert_eq!(lower(&deps, &[true, false, true]), Some(P(vec![T(0), T(2)])));
+        assert_eq!(
+            lower(&deps, &[true, false, true]),
+            Some(P(vec![T(0), T(2)]))
+        );
     }
 
     #[test]

@@ -263,6 +263,10 @@ pub(crate) fn worker() -> usize {
 /// reference (dynamic graphs, whose nodes outlive the run) or a new key
 /// (static graphs, whose keys are free to make), so nothing is cloned per
 /// task unless a callback keeps the key.
+///
+/// `f` appears once, and the reporting is in functions that are not generic:
+/// a static graph instantiates this once per task, so what is inlined here
+/// is all the optimiser sees again for every task.
 #[inline]
 pub(crate) fn observe<K: Borrow<Key>, R>(
     hooks: &Hooks,
@@ -270,30 +274,89 @@ pub(crate) fn observe<K: Borrow<Key>, R>(
     failed: impl FnOnce(&R) -> bool,
     f: impl FnOnce() -> R,
 ) -> R {
-    let Some(active) = hooks.active() else {
-        return f();
-    };
-    let key = key();
-    let key = key.borrow();
-    let worker = worker();
-    for cb in active.callbacks.iter() {
-        cb.on_task_start(key, worker);
-    }
-    let start = if active.timed {
-        active.now()
-    } else {
-        active.began
+    let active = hooks.active();
+    let key = active.map(|_| key());
+    let started = match (active, &key) {
+        (Some(a), Some(k)) => Some(a.task_started(k.borrow())),
+        _ => None,
     };
     let out = f();
-    let event = TaskEvent {
-        key,
-        worker,
-        start,
-        end: if active.timed { active.now() } else { start },
-        failed: failed(&out),
-    };
-    for cb in active.callbacks.iter() {
-        cb.on_task_end(&event);
+    if let (Some(a), Some(k), Some(s)) = (active, &key, started) {
+        a.task_ended(k.borrow(), s, failed(&out));
     }
     out
+}
+
+impl Hooks {
+    /// A static graph's task `name` (with `indices`) starts: reported when
+    /// some callback is active. Not generic and nothing to drop, so a graph
+    /// of many tasks compiles little per task; the pair is [`observe`]'s
+    /// split in two.
+    #[inline]
+    pub(crate) fn begin(&self, name: &'static str, indices: &[u64]) -> Option<Started> {
+        let active = self.active()?;
+        Some(active.begin(name, indices))
+    }
+
+    /// The task of [`begin`](Self::begin) ended.
+    #[inline]
+    pub(crate) fn end(
+        &self,
+        name: &'static str,
+        indices: &[u64],
+        begun: Option<Started>,
+        failed: bool,
+    ) {
+        if let (Some(active), Some(started)) = (self.active(), begun) {
+            active.end(name, indices, started, failed);
+        }
+    }
+}
+
+/// When and where a task started, between [`Active::task_started`] and
+/// [`Active::task_ended`].
+#[derive(Clone, Copy)]
+pub(crate) struct Started {
+    worker: usize,
+    start: Instant,
+}
+
+impl Active {
+    #[inline(never)]
+    fn begin(&self, name: &'static str, indices: &[u64]) -> Started {
+        self.task_started(&Key::new(name).with_indices(indices))
+    }
+
+    #[inline(never)]
+    fn end(&self, name: &'static str, indices: &[u64], started: Started, failed: bool) {
+        self.task_ended(&Key::new(name).with_indices(indices), started, failed)
+    }
+
+    #[inline(never)]
+    fn task_started(&self, key: &Key) -> Started {
+        let worker = worker();
+        for cb in self.callbacks.iter() {
+            cb.on_task_start(key, worker);
+        }
+        let start = if self.timed { self.now() } else { self.began };
+        Started { worker, start }
+    }
+
+    #[inline(never)]
+    fn task_ended(&self, key: &Key, started: Started, failed: bool) {
+        let event = TaskEvent {
+            key,
+            worker: started.worker,
+            start: started.start,
+            end: if self.timed {
+                self.now()
+            } else {
+                started.start
+            },
+            failed,
+        };
+        for cb in self.callbacks.iter() {
+            cb.on_task_end(&event);
+        }
+    }
 }

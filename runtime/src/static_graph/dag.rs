@@ -71,6 +71,15 @@ impl Exec {
 }
 
 impl Dag<'_> {
+    /// Runs one unit's code as a function of its own. Each unit's closure is
+    /// a type of its own, so this is one small function per unit rather than
+    /// all of a large piece inlined into one: the optimiser's time then
+    /// grows with the piece instead of faster than it.
+    #[inline(never)]
+    pub fn unit<R>(&self, f: impl FnOnce() -> R) -> R {
+        f()
+    }
+
     /// Starts every unit of `ready`, in parallel.
     fn start_all(&self, ready: &[usize]) {
         match ready {

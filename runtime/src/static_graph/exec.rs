@@ -5,7 +5,7 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use crate::diagnostics::{observe, Hooks};
+use crate::diagnostics::Hooks;
 use crate::{BoxError, Error, Key, Scheduler, TaskError};
 
 /// Unwinds a static graph after a task failed; never seen by users.
@@ -50,7 +50,7 @@ impl Exec {
     /// Runs one task: refuses to start after a failure, records a panic under `key`.
     #[inline]
     pub fn task<R>(&self, key: &'static str, f: impl FnOnce() -> R) -> R {
-        self.run_task(|| Key::new(key), f)
+        self.run_task(key, &[], f)
     }
 
     /// Runs a task whose expression ended in `?`: an `Err` fails the graph under `key`.
@@ -59,13 +59,13 @@ impl Exec {
     where
         E: Into<BoxError>,
     {
-        self.run_try_task(|| Key::new(key), f)
+        self.run_try_task(key, &[], f)
     }
 
     /// Runs element `index` of the fan-out `name` (keyed `(name, index)`).
     #[inline]
     pub fn task_at<R>(&self, name: &'static str, index: usize, f: impl FnOnce() -> R) -> R {
-        self.run_task(|| element_key(name, index), f)
+        self.run_task(name, &[index as u64], f)
     }
 
     /// [`task_at`](Self::task_at) for an element whose body ends in `?`.
@@ -79,33 +79,63 @@ impl Exec {
     where
         E: Into<BoxError>,
     {
-        self.run_try_task(|| element_key(name, index), f)
+        self.run_try_task(name, &[index as u64], f)
     }
 
+    /// Runs the task `(name, indices..)`. What is generic here is compiled
+    /// once per task of every graph, so it is kept to the catch itself; the
+    /// reporting and the failure are functions of their own.
     #[inline]
-    pub(super) fn run_task<R>(&self, key: impl Fn() -> Key, f: impl FnOnce() -> R) -> R {
+    pub(super) fn run_task<R>(
+        &self,
+        name: &'static str,
+        indices: &[u64],
+        f: impl FnOnce() -> R,
+    ) -> R {
         self.check();
-        let result = observe(
-            &self.hooks,
-            &key,
-            |r: &std::thread::Result<R>| r.is_err(),
-            || catch_unwind(AssertUnwindSafe(f)),
-        );
+        let begun = self.hooks.begin(name, indices);
+        let result = catch_unwind(AssertUnwindSafe(f));
+        self.hooks.end(name, indices, begun, result.is_err());
         match result {
             Ok(v) => v,
-            Err(payload) => self.abort(key(), TaskError::from_panic(payload)),
+            Err(payload) => self.panicked(name, indices, payload),
         }
     }
 
     #[inline]
-    fn run_try_task<R, E>(&self, key: impl Fn() -> Key, f: impl FnOnce() -> Result<R, E>) -> R
+    fn run_try_task<R, E>(
+        &self,
+        name: &'static str,
+        indices: &[u64],
+        f: impl FnOnce() -> Result<R, E>,
+    ) -> R
     where
         E: Into<BoxError>,
     {
-        match self.run_task(&key, f) {
+        match self.run_task(name, indices, f) {
             Ok(v) => v,
-            Err(e) => self.abort(key(), TaskError::Failed(e.into())),
+            Err(e) => self.errored(name, indices, e.into()),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn panicked(
+        &self,
+        name: &'static str,
+        indices: &[u64],
+        payload: Box<dyn std::any::Any + Send>,
+    ) -> ! {
+        self.abort(
+            Key::new(name).with_indices(indices),
+            TaskError::from_panic(payload),
+        )
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn errored(&self, name: &'static str, indices: &[u64], e: BoxError) -> ! {
+        self.abort(Key::new(name).with_indices(indices), TaskError::Failed(e))
     }
 
     /// Runs `a` and `b`, in parallel under [`Scheduler::Threads`], one after
@@ -129,7 +159,7 @@ impl Exec {
     #[inline]
     fn check(&self) {
         if self.failed.load(Ordering::Relaxed) {
-            resume_unwind(Box::new(Abort));
+            stop();
         }
     }
 
@@ -152,12 +182,15 @@ impl Exec {
         drop(first);
         self.failed.store(true, Ordering::Relaxed);
         // resume_unwind skips the panic hook: the user's panic was reported once already.
-        resume_unwind(Box::new(Abort))
+        stop()
     }
 }
 
-fn element_key(name: &'static str, index: usize) -> Key {
-    Key::new(name).with_index(index as u64)
+/// Unwinds a task that was not started because another one failed.
+#[cold]
+#[inline(never)]
+fn stop() -> ! {
+    resume_unwind(Box::new(Abort))
 }
 
 /// Runs a generated graph body under `scheduler`, turning a failed task into `Err`.

@@ -59,7 +59,11 @@ impl Exec {
     {
         self.hooks.add(items.len());
         if !self.parallel() {
-            return items.into_iter().enumerate().map(|(i, x)| f(i, x)).collect();
+            return items
+                .into_iter()
+                .enumerate()
+                .map(|(i, x)| f(i, x))
+                .collect();
         }
         use rayon::prelude::*;
         let mut out = Vec::with_capacity(items.len());
@@ -221,12 +225,10 @@ impl<F, C> Tree<'_, F, C> {
             || self.reduce(right, first + mid, span),
         );
         let end = first + n;
-        self.exec.run_task(
-            || {
-                Key::new(self.name).with_indices(&[first as u64, end as u64])
-            },
-            || (self.combine)(a, b),
-        )
+        self.exec
+            .run_task(self.name, &[first as u64, end as u64], || {
+                (self.combine)(a, b)
+            })
     }
 }
 

@@ -65,11 +65,9 @@ impl<T> Slot<T> {
 
     /// Stores the producer's value; dropped at once if nobody reads it.
     pub fn set(&self, value: T) {
-        assert_eq!(
-            self.state.load(Ordering::Acquire),
-            EMPTY,
-            "dagwood internal error: a static graph slot was written twice"
-        );
+        if self.state.load(Ordering::Acquire) != EMPTY {
+            misuse("written twice");
+        }
         // SAFETY: EMPTY means no reader has been given access yet, and only
         // the producer writes.
         unsafe { (*self.value.get()).write(value) };
@@ -82,11 +80,9 @@ impl<T> Slot<T> {
     /// The value, for a reader that borrows it until it calls [`release`](Self::release).
     #[inline]
     pub fn get(&self) -> &T {
-        assert_eq!(
-            self.state.load(Ordering::Acquire),
-            FULL,
-            "dagwood internal error: a static graph slot was read while empty"
-        );
+        if self.state.load(Ordering::Acquire) != FULL {
+            misuse("read while empty");
+        }
         // SAFETY: FULL, and it stays so until the last reader leaves, which
         // the caller (a reader) has not done yet.
         unsafe { (*self.value.get()).assume_init_ref() }
@@ -121,12 +117,13 @@ impl<T> Slot<T> {
     /// binding has one consumer, so it needs no `Clone`).
     #[inline]
     pub fn take(&self) -> T {
-        assert!(
-            self.state
-                .compare_exchange(FULL, GONE, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok(),
-            "dagwood internal error: a static graph slot was taken while empty"
-        );
+        if self
+            .state
+            .compare_exchange(FULL, GONE, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            misuse("taken while empty");
+        }
         self.readers.store(0, Ordering::Release);
         // SAFETY: the exchange from FULL to GONE gives this thread the only
         // right to the value, and no reader is left to look at it.
@@ -148,6 +145,14 @@ impl<T> Slot<T> {
             unsafe { (*self.value.get()).assume_init_drop() }
         }
     }
+}
+
+/// A slot used against its protocol: a bug in the code `graph!` generated,
+/// reported as a panic (which fails the graph) rather than undefined behaviour.
+#[cold]
+#[inline(never)]
+fn misuse(what: &str) -> ! {
+    panic!("dagwood internal error: a static graph slot was {what}")
 }
 
 impl<T> Drop for Slot<T> {
@@ -191,7 +196,11 @@ mod tests {
         let s = Slot::new(2);
         s.set(v.clone());
         drop(s);
-        assert_eq!(Arc::strong_count(&v), 1, "dropped with the slot (a failed run)");
+        assert_eq!(
+            Arc::strong_count(&v),
+            1,
+            "dropped with the slot (a failed run)"
+        );
     }
 
     #[test]
@@ -215,7 +224,9 @@ mod tests {
                         })
                     })
                     .collect();
-                hs.into_iter().filter_map(|h| h.join().ok().flatten()).collect()
+                hs.into_iter()
+                    .filter_map(|h| h.join().ok().flatten())
+                    .collect()
             });
             drop(got);
             drop(s);
