@@ -68,6 +68,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use dagwood_runtime::task::lock;
 use dagwood_runtime::{ArgSlot, Delayed, Key, Partitioned, TaskBuilder, TaskError};
 
 pub(crate) use spill::Spill;
@@ -274,13 +275,7 @@ pub(crate) struct ShuffleOut<T> {
 impl<T> ShuffleOut<T> {
     /// Moves bucket `j` out; `input` names this split for the error message.
     fn take(&self, j: usize, input: usize) -> Result<Bucket<T>, TaskError> {
-        let bucket = self.buckets.get(j).and_then(|b| {
-            // A poisoned lock only means a panic elsewhere; the Option is whole.
-            match b.lock() {
-                Ok(mut g) => g.take(),
-                Err(poisoned) => poisoned.into_inner().take(),
-            }
-        });
+        let bucket = self.buckets.get(j).and_then(|b| lock(b).take());
         bucket.ok_or_else(|| {
             TaskError::failed(format!(
                 "internal error (a dagwood bug): shuffle bucket {j} of split {input} is missing or was already read"

@@ -4,27 +4,12 @@
 //! subgraph lives as long as some handle reaches it. Nodes are immutable once
 //! built; running a graph never changes them, so it can run again.
 
-use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use super::args::Args;
 use super::hints::Hints;
-use super::wire::ValueType;
-use crate::{Key, TaskError};
-
-/// A task result while it travels between tasks: shared, typed only at the edges.
-pub(crate) type AnyValue = Arc<dyn Any + Send + Sync>;
-
-/// The function a task runs on its gathered inputs.
-pub(crate) type OpFn = dyn Fn(&mut Args) -> Result<AnyValue, TaskError> + Send + Sync;
-
-pub(crate) enum Op {
-    /// A value known when the graph was built (`delayed(value)`).
-    Value(AnyValue),
-    /// A function of the node's inputs.
-    Call(Arc<OpFn>),
-}
+use crate::task::{Op, ValueType};
+use crate::Key;
 
 pub(crate) struct Node {
     /// Unique for the life of the process: identifies shared subgraphs.
@@ -36,7 +21,7 @@ pub(crate) struct Node {
     /// one result being held for all of them.
     pub(crate) recompute: bool,
     /// The type of the value the node produces (for backends that must
-    /// serialize it, see [`wire`](super::wire)); a function pointer keeps
+    /// serialize it, see [`WireGraph`](crate::WireGraph)); a function pointer keeps
     /// the node one word larger only.
     pub(crate) ty: fn() -> ValueType,
     /// Declarations for distributed backends (see [`hints`](super::hints));
