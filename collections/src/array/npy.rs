@@ -23,6 +23,7 @@ use ndarray::{ArrayD, IxDyn};
 use num_complex::Complex64;
 
 use super::{layer_name, Array, ArrayError, Chunks, Element, Result};
+use crate::files::FileError;
 
 const MAGIC: &[u8; 6] = b"\x93NUMPY";
 
@@ -291,10 +292,7 @@ fn read_header<T: Element>(file: &mut File, path: &Path, file_len: u64) -> Resul
         path: path.to_path_buf(),
         reason,
     };
-    let io = |source: std::io::Error| ArrayError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    let io = |source: std::io::Error| ArrayError::from(FileError::io(path, source));
     let truncated = |e: std::io::Error, what: &str| {
         if e.kind() == std::io::ErrorKind::UnexpectedEof {
             format(format!(
@@ -565,10 +563,7 @@ fn write_block<U: Element, const N: usize>(
             }
             let at = (dest.data_offset + (first + k * piece) * N) as u64;
             dest.file.write_all_at(bytes, at).map_err(|source| {
-                TaskError::failed(ArrayError::Io {
-                    path: dest.path.to_path_buf(),
-                    source,
-                })
+                TaskError::failed(ArrayError::from(FileError::io(dest.path, source)))
             })?;
         }
         Ok(())
@@ -589,7 +584,7 @@ fn complex_from_le(b: [u8; 16]) -> Complex64 {
     Complex64::new(f64::from_le_bytes(re), f64::from_le_bytes(im))
 }
 
-/// A write failure of an npy task as the `ArrayError::Io` it was, instead of
+/// A write failure of an npy task as the `FileError::Io` it was, instead of
 /// a failed task; other errors are returned as they are.
 fn unwrap_io(e: ArrayError, path: &Path) -> ArrayError {
     match e {
@@ -597,7 +592,9 @@ fn unwrap_io(e: ArrayError, path: &Path) -> ArrayError {
             key,
             cause: TaskError::Failed(b),
         }) => match b.downcast::<ArrayError>() {
-            Ok(inner) if matches!(&*inner, ArrayError::Io { path: p, .. } if p == path) => *inner,
+            Ok(inner) if matches!(&*inner, ArrayError::File(FileError::Io { path: p, .. }) if p == path) => {
+                *inner
+            }
             Ok(inner) => ArrayError::Compute(dagwood_runtime::Error::Task {
                 key,
                 cause: TaskError::Failed(inner),
@@ -619,7 +616,11 @@ fn temp_path(path: &Path) -> Result<PathBuf> {
     })?;
     let mut tmp = std::ffi::OsString::from(".");
     tmp.push(name);
-    tmp.push(format!(".{}-{}.tmp", std::process::id(), super::token()));
+    tmp.push(format!(
+        ".{}-{}.tmp",
+        std::process::id(),
+        crate::keys::token()
+    ));
     Ok(path.with_file_name(tmp))
 }
 
@@ -634,7 +635,7 @@ impl<T: Element> Array<T> {
     /// from it) is in use; replacing it, as [`to_npy`](Array::to_npy) does,
     /// is fine: the map keeps the old contents.
     ///
-    /// Errors: [`ArrayError::Io`] when the file cannot be opened or mapped;
+    /// Errors: [`FileError::Io`](crate::FileError::Io) when the file cannot be opened or mapped;
     /// [`ArrayError::Format`] (naming the file and the problem) for a bad
     /// magic string, an unsupported version, dtype or Fortran order, a dtype
     /// other than `T`'s, or a file shorter than its header says;
@@ -655,10 +656,7 @@ impl<T: Element> Array<T> {
     /// ```
     pub fn from_npy(path: impl AsRef<Path>, chunk: &[usize]) -> Result<Array<T>> {
         let path = path.as_ref();
-        let io = |source| ArrayError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
+        let io = |source| ArrayError::from(FileError::io(path, source));
         let mut file = File::open(path).map_err(io)?;
         let file_len = file.metadata().map_err(io)?.len();
         let header = read_header::<T>(&mut file, path, file_len)?;
@@ -717,7 +715,7 @@ impl<T: Element> Array<T> {
     /// untouched, and an array read from `path` itself can be written back
     /// to it.
     ///
-    /// Errors: [`ArrayError::Io`] naming `path` when the file cannot be
+    /// Errors: [`FileError::Io`](crate::FileError::Io) naming `path` when the file cannot be
     /// created, written or renamed; [`ArrayError::Invalid`] when `T` has no
     /// `.npy` dtype; the array's own errors otherwise.
     ///
@@ -774,12 +772,7 @@ impl<T: Element> Array<T> {
         let file = TaskBuilder::new("npy_header")
             .key(Key::from_name(layer_name("to_npy_header")))
             .build(move |_| {
-                let io = |source| {
-                    TaskError::failed(ArrayError::Io {
-                        path: p.to_path_buf(),
-                        source,
-                    })
-                };
+                let io = |source| TaskError::failed(ArrayError::from(FileError::io(&**p, source)));
                 let mut f = OpenOptions::new()
                     .write(true)
                     .create(true)
@@ -837,10 +830,7 @@ impl<T: Element> Array<T> {
         match written {
             Ok(_) => std::fs::rename(tmp.as_path(), path).map_err(|source| {
                 let _ = std::fs::remove_file(tmp.as_path());
-                ArrayError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                }
+                ArrayError::from(FileError::io(path, source))
             }),
             Err(e) => {
                 // Best effort: the write already failed, and that is the error to report.

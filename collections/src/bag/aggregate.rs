@@ -19,6 +19,7 @@ use dagwood_runtime::{tree_reduce, Args, Delayed, Key, TaskBuilder, TaskError};
 use num_traits::AsPrimitive;
 
 use super::{layer_name, part_key, Bag, BagError, Item, Result, Runner, Sink};
+use crate::stats::Moments;
 
 /// Fan-in of reduction trees unless set with [`Bag::split_every`].
 ///
@@ -125,64 +126,17 @@ fn merge_opt<T>(a: Option<T>, b: Option<T>, pick: fn(T, T) -> T) -> Option<T> {
     }
 }
 
-/// Count, mean and sum of squared deviations of some items (Chan et al.).
-#[derive(Clone, Copy, Debug, Default)]
-struct Moments {
-    n: usize,
-    mean: f64,
-    m2: f64,
-}
-
-impl Moments {
-    /// Two passes over a partition in hand: more accurate than a running
-    /// update, without a division per item, and without a copy as `f64`s.
-    fn of<T: AsPrimitive<f64>>(xs: &[T]) -> Moments {
-        if xs.is_empty() {
-            return Moments::default();
-        }
-        let n = xs.len();
-        let mean = xs.iter().map(|x| x.as_()).sum::<f64>() / n as f64;
-        let m2 = xs
-            .iter()
-            .map(|x| {
-                let d = x.as_() - mean;
-                d * d
-            })
-            .sum();
-        Moments { n, mean, m2 }
+/// The variance of a bag's moments as `what` (`var`, `std`) reports it.
+fn bag_variance(m: Moments, ddof: f64, what: &str) -> std::result::Result<f64, String> {
+    if m.n == 0.0 {
+        return Err(format!("{what} of an empty bag"));
     }
-
-    /// Chan, Golub and LeVeque's pairwise merge.
-    fn merge(self, o: Moments) -> Moments {
-        if o.n == 0 {
-            return self;
-        }
-        if self.n == 0 {
-            return o;
-        }
-        let n = self.n + o.n;
-        let (na, nb, nf) = (self.n as f64, o.n as f64, n as f64);
-        let d = o.mean - self.mean;
-        Moments {
-            n,
-            mean: self.mean + d * nb / nf,
-            m2: self.m2 + o.m2 + d * d * na * nb / nf,
-        }
-    }
-
-    fn var(self, ddof: f64, what: &str) -> std::result::Result<f64, String> {
-        if self.n == 0 {
-            return Err(format!("{what} of an empty bag"));
-        }
-        let dof = self.n as f64 - ddof;
-        if dof <= 0.0 {
-            return Err(format!(
-                "{what} with ddof = {ddof} needs more than {ddof} items; the bag has {}",
-                self.n
-            ));
-        }
-        Ok(self.m2 / dof)
-    }
+    m.variance(ddof).ok_or_else(|| {
+        format!(
+            "{what} with ddof = {ddof} needs more than {ddof} items; the bag has {}",
+            m.n
+        )
+    })
 }
 
 /// One candidate of `topk`: ordered by key, then earlier first, so ties go
@@ -724,7 +678,7 @@ impl<T: Item + AsPrimitive<f64>> BagReductions<'_, T> {
         self.tree(
             name,
             |part, _| Moments::of(&part),
-            pairwise(Moments::default, Moments::merge),
+            pairwise(Moments::default, Moments::merged),
         )
     }
 
@@ -779,7 +733,7 @@ impl<T: Item + AsPrimitive<f64>> BagReductions<'_, T> {
         let name = layer_name("var");
         let total = self.moments(&name)?;
         Ok(Self::finish(&name, total, move |m: Moments| {
-            m.var(ddof, "var")
+            bag_variance(m, ddof, "var")
         }))
     }
 
@@ -795,7 +749,7 @@ impl<T: Item + AsPrimitive<f64>> BagReductions<'_, T> {
         let name = layer_name("std");
         let total = self.moments(&name)?;
         Ok(Self::finish(&name, total, move |m: Moments| {
-            m.var(ddof, "std").map(f64::sqrt)
+            bag_variance(m, ddof, "std").map(f64::sqrt)
         }))
     }
 }

@@ -550,7 +550,7 @@ impl DataFrame {
                     Route::Hash(plan.right_keys.clone()),
                     |b, _| Ok(b),
                 );
-                let layer = crate::array::layer_name("merge");
+                let layer = crate::keys::layer_name("merge");
                 lg.iter()
                     .zip(&rg)
                     .enumerate()
@@ -660,7 +660,7 @@ impl DataFrame {
 fn whole_of(small: &DataFrame) -> Delayed<RecordBatch> {
     let parts = small.to_delayed();
     let mut b = TaskBuilder::new("merge-broadcast")
-        .key(part_key(&crate::array::layer_name("merge-broadcast"), 0));
+        .key(part_key(&crate::keys::layer_name("merge-broadcast"), 0));
     let slots: Vec<ArgSlot<RecordBatch>> = parts.iter().map(|p| b.input(p)).collect();
     let schema = small.schema().clone();
     b.build(move |args| {
@@ -829,7 +829,7 @@ fn broadcast_join(
         Build::Right => (plan.right_keys.clone(), plan.left_keys.clone()),
         Build::Left => (plan.left_keys.clone(), plan.right_keys.clone()),
     };
-    let layer = crate::array::layer_name("merge");
+    let layer = crate::keys::layer_name("merge");
     let schema = plan.schema.clone();
     (0..big.npartitions())
         .map(|i| {

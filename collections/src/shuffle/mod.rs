@@ -137,7 +137,7 @@ where
 {
     let stage = SplitStage::new(options, inputs.len());
     let split = Arc::new(split);
-    let split_layer = crate::array::layer_name(&format!("{op}-split"));
+    let split_layer = crate::keys::layer_name(&format!("{op}-split"));
     let splits: Vec<Delayed<ShuffleOut<T>>> = inputs
         .iter()
         .enumerate()
@@ -208,7 +208,7 @@ where
     F: Fn(Gather<T>, usize) -> Result<U, TaskError> + Send + Sync + 'static,
 {
     let finish = Arc::new(finish);
-    let gather_layer = crate::array::layer_name(op);
+    let gather_layer = crate::keys::layer_name(op);
     (0..m)
         .map(|j| {
             let mut b = TaskBuilder::new("shuffle-gather")
