@@ -25,6 +25,7 @@ mod aggregate;
 mod error;
 mod groupby;
 mod json;
+mod numeric;
 mod text;
 mod transform;
 
