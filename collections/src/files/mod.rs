@@ -3,7 +3,9 @@
 //! numbered output files ([`write`]), and [`FileError`], the one error of
 //! all of them, which each collection's error wraps.
 
+#[cfg(any(feature = "bag", feature = "dataframe"))]
 pub(crate) mod glob;
+#[cfg(any(feature = "bag", feature = "dataframe"))]
 pub(crate) mod read;
 pub(crate) mod write;
 
@@ -18,11 +20,13 @@ pub(crate) const IO_BUFFER: usize = 256 << 10;
 /// error holds it as its `File` variant and shows it as it is.
 ///
 /// ```
+/// # #[cfg(feature = "bag")] {
 /// use dagwood_collections::bag::{read_text, BagError};
 /// use dagwood_collections::FileError;
 /// let err = read_text("/nonexistent-dagwood-dir/*.txt").unwrap_err();
 /// assert!(matches!(err, BagError::File(FileError::NoFiles { .. })));
 /// assert_eq!(err.to_string(), r#"no files match "/nonexistent-dagwood-dir/*.txt""#);
+/// # }
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
