@@ -40,6 +40,8 @@
 //! `default-features = false` this crate is the macros and the runtime only.
 #![warn(missing_docs)]
 
+#[cfg(feature = "cluster")]
+pub use dagwood_cluster as cluster;
 #[cfg(any(feature = "array", feature = "bag", feature = "dataframe"))]
 pub use dagwood_collections as collections;
 #[cfg(feature = "array")]
@@ -48,8 +50,6 @@ pub use dagwood_collections::array;
 pub use dagwood_collections::bag;
 #[cfg(feature = "dataframe")]
 pub use dagwood_collections::dataframe;
-#[cfg(feature = "cluster")]
-pub use dagwood_cluster as cluster;
 pub use dagwood_macros::{delayed, graph};
 pub use dagwood_runtime::*;
 

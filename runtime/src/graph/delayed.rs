@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use super::hints::{Combiner, Hints, PartCodec, Partitioned, Reduction};
-use super::node::{next_id, Node};
+use super::node::{next_id, Inputs, Node};
 use crate::task::{Args, Op, OpFn, Value, ValueType};
 use crate::{BoxError, Key, Result, Scheduler, TaskError};
 
@@ -62,7 +62,7 @@ pub fn delayed<T: Send + Sync + 'static>(value: T) -> Delayed<T> {
     Delayed::from_node(Node {
         id,
         key: Key::new("delayed").with_index(id),
-        inputs: Box::new([]),
+        inputs: Inputs::new(),
         op: Op::Value(Arc::new(value)),
         recompute: false,
         ty: ValueType::of::<T>,
@@ -278,7 +278,7 @@ impl<T: Send + Sync + 'static> ArgSlot<T> {
 pub struct TaskBuilder {
     name: &'static str,
     key: Option<Key>,
-    inputs: Vec<Arc<Node>>,
+    inputs: Inputs,
     recompute: bool,
     hints: Hints,
 }
@@ -289,7 +289,7 @@ impl TaskBuilder {
         TaskBuilder {
             name,
             key: None,
-            inputs: Vec::new(),
+            inputs: Inputs::new(),
             recompute: false,
             hints: Hints::default(),
         }
@@ -471,7 +471,7 @@ impl TaskBuilder {
         Delayed::from_node(Node {
             id,
             key,
-            inputs: self.inputs.into_boxed_slice(),
+            inputs: self.inputs,
             op: Op::Call(op),
             recompute: self.recompute,
             ty: ValueType::of::<R>,
