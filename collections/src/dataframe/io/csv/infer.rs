@@ -6,18 +6,24 @@ use std::io::BufReader;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_array::types::*;
-use arrow_cast::parse::{parse_decimal, string_to_datetime, Parser};
 use arrow_csv::reader::Format;
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use super::super::io_error;
-use super::options::ReadCsv;
 use super::scan::{open_stream, CsvFile, Dialect};
 use crate::dataframe::error::{DataFrameError, Result};
 use crate::dataframe::expr::unknown_column;
 
-impl ReadCsv {
+/// What planning a frame's schema takes from [`ReadCsv`]'s options.
+pub(super) struct SchemaPlan<'a> {
+    pub(super) pattern: &'a Path,
+    pub(super) schema: Option<&'a SchemaRef>,
+    pub(super) dtypes: &'a [(String, DataType)],
+    pub(super) has_header: bool,
+    pub(super) infer_rows: usize,
+}
+
+impl SchemaPlan<'_> {
     /// The frame's schema: given or inferred, headers checked, overrides
     /// applied.
     pub(super) fn plan_schema(
@@ -31,7 +37,7 @@ impl ReadCsv {
             .iter()
             .zip(heads)
             .find_map(|(f, h)| Some((f, h.as_ref()?)));
-        let mut fields: Vec<Field> = match (&self.schema, first) {
+        let mut fields: Vec<Field> = match (self.schema, first) {
             (Some(schema), _) => {
                 let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
                 if let Some(dup) = duplicate(&names) {
@@ -76,7 +82,7 @@ impl ReadCsv {
             }
         };
         let shape = Schema::new(fields.clone());
-        for (name, data_type) in &self.dtypes {
+        for (name, data_type) in self.dtypes {
             let i = shape
                 .index_of(name)
                 .map_err(|_| unknown_column(name, &shape))?;
@@ -262,71 +268,9 @@ pub(super) fn decodable(data_type: &DataType) -> bool {
     }
 }
 
-/// Whether arrow-csv's decoder accepts `text` (not null) as a value of
-/// `data_type`: the same parse functions as arrow-csv 60 calls.
-pub(super) fn parses(text: &str, data_type: &DataType) -> bool {
-    fn primitive<T: Parser>(text: &str) -> bool {
-        T::parse(text).is_some()
-    }
-    use DataType::*;
-    match data_type {
-        Boolean => text.eq_ignore_ascii_case("true") || text.eq_ignore_ascii_case("false"),
-        Int8 => primitive::<Int8Type>(text),
-        Int16 => primitive::<Int16Type>(text),
-        Int32 => primitive::<Int32Type>(text),
-        Int64 => primitive::<Int64Type>(text),
-        UInt8 => primitive::<UInt8Type>(text),
-        UInt16 => primitive::<UInt16Type>(text),
-        UInt32 => primitive::<UInt32Type>(text),
-        UInt64 => primitive::<UInt64Type>(text),
-        Float16 => primitive::<Float16Type>(text),
-        Float32 => primitive::<Float32Type>(text),
-        Float64 => primitive::<Float64Type>(text),
-        Date32 => primitive::<Date32Type>(text),
-        Date64 => primitive::<Date64Type>(text),
-        Time32(TimeUnit::Second) => primitive::<Time32SecondType>(text),
-        Time32(TimeUnit::Millisecond) => primitive::<Time32MillisecondType>(text),
-        Time64(TimeUnit::Microsecond) => primitive::<Time64MicrosecondType>(text),
-        Time64(TimeUnit::Nanosecond) => primitive::<Time64NanosecondType>(text),
-        Decimal32(p, s) => parse_decimal::<Decimal32Type>(text, *p, *s).is_ok(),
-        Decimal64(p, s) => parse_decimal::<Decimal64Type>(text, *p, *s).is_ok(),
-        Decimal128(p, s) => parse_decimal::<Decimal128Type>(text, *p, *s).is_ok(),
-        Decimal256(p, s) => parse_decimal::<Decimal256Type>(text, *p, *s).is_ok(),
-        Timestamp(unit, tz) => {
-            let tz = tz.as_deref().unwrap_or("+00:00");
-            let Ok(tz) = tz.parse::<arrow_array::timezone::Tz>() else {
-                return false;
-            };
-            match string_to_datetime(&tz, text) {
-                Ok(t) => *unit != TimeUnit::Nanosecond || t.timestamp_nanos_opt().is_some(),
-                Err(_) => false,
-            }
-        }
-        _ => true,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn values_parse_as_arrow_csv_parses_them() {
-        assert!(parses("12", &DataType::Int64));
-        assert!(!parses("1.5", &DataType::Int64));
-        assert!(!parses("300", &DataType::UInt8));
-        assert!(parses("TRUE", &DataType::Boolean));
-        assert!(!parses("yes", &DataType::Boolean));
-        assert!(parses("1e3", &DataType::Float64));
-        assert!(parses("2024-02-29", &DataType::Date32));
-        assert!(!parses("2023-02-29", &DataType::Date32));
-        let ts = DataType::Timestamp(TimeUnit::Second, None);
-        assert!(parses("2024-01-01T10:00:00", &ts));
-        assert!(!parses("noon", &ts));
-        assert!(parses("1.25", &DataType::Decimal128(10, 2)));
-        assert!(!parses("1.2x", &DataType::Decimal128(10, 2)));
-        assert!(parses("anything", &DataType::Utf8));
-    }
 
     #[test]
     fn decodable_types() {

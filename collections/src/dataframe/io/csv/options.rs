@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use arrow_schema::{DataType, SchemaRef};
 
-use super::infer::first_record;
+use super::infer::{first_record, SchemaPlan};
 use super::scan::{Block, CsvFile, CsvScan, Dialect};
 use super::{DEFAULT_BATCH_SIZE, DEFAULT_BLOCKSIZE, DEFAULT_INFER_ROWS};
 use crate::dataframe::error::{DataFrameError, Result};
@@ -339,7 +339,14 @@ impl ReadCsv {
             });
             heads.push(head.map(|(fields, _)| fields));
         }
-        let schema = self.plan_schema(&files, &heads, &format)?;
+        let plan = SchemaPlan {
+            pattern: &self.pattern,
+            schema: self.schema.as_ref(),
+            dtypes: &self.dtypes,
+            has_header: self.has_header,
+            infer_rows: self.infer_rows,
+        };
+        let schema = plan.plan_schema(&files, &heads, &format)?;
         let mut blocks = Vec::new();
         for (i, f) in files.iter().enumerate() {
             match self.blocksize {
