@@ -35,26 +35,55 @@
 //! };
 //! assert_eq!(g.compute().unwrap(), 5);
 //! ```
+//!
+//! Cargo features (all on by default): `array`, `bag`, `dataframe` (the
+//! collections, each with only its own dependencies), `diagnostics` (the
+//! progress bar and the timeline picture) and `cluster` (the
+//! timely-dataflow backend, and `graph! { #![distributed] .. }`). With
+//! `default-features = false` this crate is the macros and the runtime only.
 #![warn(missing_docs)]
 
+#[cfg(feature = "cluster")]
+pub use dagwood_cluster as cluster;
+#[cfg(any(feature = "array", feature = "bag", feature = "dataframe"))]
 pub use dagwood_collections as collections;
-pub use dagwood_collections::{array, bag, dataframe};
+#[cfg(feature = "array")]
+pub use dagwood_collections::array;
+#[cfg(feature = "bag")]
+pub use dagwood_collections::bag;
+#[cfg(feature = "dataframe")]
+pub use dagwood_collections::dataframe;
 pub use dagwood_macros::{delayed, graph};
 pub use dagwood_runtime::*;
 
-/// What generated code refers to; not part of the public API.
+/// What generated code refers to (and all it refers to); not part of the
+/// public API.
 #[doc(hidden)]
-pub use dagwood_runtime::macro_support as __private;
+pub mod __private {
+    #[cfg(feature = "cluster")]
+    pub use dagwood_cluster::__macro::wire;
+    pub use dagwood_runtime::macro_support::*;
+}
 
 /// The README's examples, compiled and run as doc tests.
-#[cfg(doctest)]
+#[cfg(all(
+    doctest,
+    feature = "array",
+    feature = "bag",
+    feature = "dataframe",
+    feature = "diagnostics",
+    feature = "cluster"
+))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
 /// The names most programs need: `use dagwood::prelude::*;`.
 pub mod prelude {
+    #[cfg(feature = "array")]
     pub use dagwood_collections::array::{where_, Array};
+    #[cfg(feature = "bag")]
     pub use dagwood_collections::bag::Bag;
+    #[cfg(feature = "dataframe")]
     pub use dagwood_collections::dataframe::DataFrame;
     pub use dagwood_macros::{delayed, graph};
     pub use dagwood_runtime::prelude::*;

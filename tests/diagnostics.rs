@@ -1,5 +1,6 @@
 //! Diagnostics through the facade: progress and profiles of `graph!` graphs
 //! and arrays, and array pictures summarised by layer.
+#![cfg(all(feature = "diagnostics", feature = "array"))]
 
 use dagwood::diagnostics::{Profiler, ProgressBar, VisualizeOptions};
 use dagwood::prelude::*;

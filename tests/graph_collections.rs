@@ -2,6 +2,8 @@
 //! values reach the output are computed in the graph's run, together, so
 //! results over one collection share its reads (Dask's `dask.compute(m, s)`).
 
+#![cfg(all(feature = "array", feature = "bag", feature = "dataframe"))]
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 

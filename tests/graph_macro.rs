@@ -515,6 +515,8 @@ fn outer_variables_are_borrowed() {
     assert_eq!(names.len(), 2);
 }
 
+/// `#![distributed]` needs the `cluster` feature (its `wire` check).
+#[cfg(feature = "cluster")]
 #[test]
 fn a_distributed_graph_is_a_delayed_graph_keyed_by_its_bindings() {
     let offset = 10_i64;

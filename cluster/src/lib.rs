@@ -50,17 +50,21 @@
 
 mod codec;
 #[cfg(feature = "collections")]
+mod collection_codecs;
+#[cfg(feature = "collections")]
 mod collections;
 mod config;
 mod connect;
 mod error;
+mod gather;
 mod heartbeat;
 mod plan;
+mod registry;
 mod run;
 mod stats;
 mod worker;
 
-pub use codec::{is_registered, register, register_codec, Codec, WireExt};
+pub use codec::Codec;
 #[cfg(feature = "collections")]
 pub use collections::{register_bag_item, register_foldby};
 pub use config::{
@@ -68,7 +72,8 @@ pub use config::{
     DEFAULT_HEARTBEAT_TIMEOUT,
 };
 pub use error::ClusterError;
-pub use run::Gather;
+pub use gather::Gather;
+pub use registry::{is_registered, register, register_codec, WireExt};
 pub use stats::{ClusterStats, SendStats};
 
 /// What `graph! { #![distributed] .. }` expands to refers to; not a stable API.

@@ -27,7 +27,7 @@
 
 use dagwood_runtime::{ValueType, WireGraph};
 
-use crate::codec::codec_for;
+use crate::registry::codec_for;
 use crate::ClusterError;
 
 /// Marks a task whose value every process has (a `delayed(value)` constant).

@@ -1,87 +1,24 @@
-//! Running a graph on the cluster: placement, the timely workers, gathering.
+//! Running a graph on the cluster: connecting the processes, starting the
+//! timely workers and collecting their outputs and failures (where each task
+//! runs is decided in `plan.rs`, how a worker runs its tasks in `worker.rs`).
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Arc, Mutex, Once};
 use std::time::Duration;
 
-use dagwood_runtime::{Computable, Delayed, Value, WireGraph};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use dagwood_runtime::task::{catch_panic, panic_message};
+use dagwood_runtime::{TaskError, Value, WireGraph};
 use timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets;
 use timely::communication::allocator::ProcessBuilder;
 use timely::communication::{AllocatorBuilder, Hooks};
 use timely::{CommunicationConfig, WorkerConfig};
 
-use crate::codec::register;
 use crate::connect::{connect_all, Connections, Hello};
+use crate::gather::Gather;
 use crate::heartbeat::{Alarm, Heartbeats};
 use crate::plan::RunPlan;
 use crate::stats::{ClusterStats, SendStats};
 use crate::worker::{run_worker, WorkerResult};
 use crate::{Cluster, ClusterError};
-
-/// What [`Cluster::compute`] can compute: a [`Delayed`] whose value type has
-/// serde's `Serialize` and `DeserializeOwned` (so that it can be gathered at
-/// process 0), with the feature `collections` an `Array`, a `Bag` of serde
-/// items or a `DataFrame`, a reference to one, and `Vec`s, slices and
-/// tuples (up to 4) of them. A graph whose outputs cannot travel does not
-/// compile.
-///
-/// ```compile_fail
-/// struct Opaque;
-/// # impl Clone for Opaque { fn clone(&self) -> Self { Opaque } }
-/// let x = dagwood_runtime::delayed(1).map("opaque", |_: &i32| Opaque);
-/// let _ = dagwood_cluster::Cluster::single().compute(&x); // Opaque is not Serialize
-/// ```
-pub trait Gather: Computable {
-    /// Registers the codecs of the output types.
-    #[doc(hidden)]
-    fn register_codecs(&self);
-}
-
-impl<T> Gather for Delayed<T>
-where
-    T: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
-{
-    fn register_codecs(&self) {
-        register::<T>();
-    }
-}
-
-impl<C: Gather + ?Sized> Gather for &C {
-    fn register_codecs(&self) {
-        (**self).register_codecs()
-    }
-}
-
-impl<C: Gather> Gather for [C] {
-    fn register_codecs(&self) {
-        self.iter().for_each(Gather::register_codecs)
-    }
-}
-
-impl<C: Gather> Gather for Vec<C> {
-    fn register_codecs(&self) {
-        self.iter().for_each(Gather::register_codecs)
-    }
-}
-
-macro_rules! tuple_gather {
-    ($($name:ident),+) => {
-        impl<$($name: Gather),+> Gather for ($($name,)+) {
-            #[allow(non_snake_case)]
-            fn register_codecs(&self) {
-                let ($($name,)+) = self;
-                $($name.register_codecs();)+
-            }
-        }
-    };
-}
-
-tuple_gather!(A);
-tuple_gather!(A, B);
-tuple_gather!(A, B, C);
-tuple_gather!(A, B, C, D);
 
 impl Cluster {
     /// Computes `what` on the whole cluster; every process must call this
@@ -288,10 +225,9 @@ impl Cluster {
             Box::new(()),
             WorkerConfig::default(),
             move |worker| {
-                let result = catch_unwind(AssertUnwindSafe(|| {
-                    run_worker(worker, &graph, &plan, me, threads, &worker_alarm)
-                }))
-                .unwrap_or_else(|payload| Err(lost_peer(me, &panic_text(payload.as_ref()))));
+                let result =
+                    catch_panic(|| run_worker(worker, &graph, &plan, me, threads, &worker_alarm))
+                        .unwrap_or_else(|cause| Err(lost_peer(me, &cause)));
                 if let Ok(tx) = tx.lock() {
                     let _ = tx.send(result);
                 }
@@ -374,16 +310,6 @@ fn comm_guard_forget() {
     }
 }
 
-pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "<non-string panic>".into()
-    }
-}
-
 /// Panics of timely's networking threads, recorded by the hook below.
 static COMM_PANICS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
 
@@ -395,7 +321,7 @@ fn install_panic_hook() {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             let thread = std::thread::current().name().unwrap_or("").to_string();
-            let text = panic_text(info.payload());
+            let text = panic_message(info.payload());
             let comm =
                 text.contains("timely communication error") || text.contains("MergeQueue poisoned");
             if thread.starts_with("timely:") && comm {
@@ -409,7 +335,11 @@ fn install_panic_hook() {
     });
 }
 
-fn lost_peer(process: usize, worker_panic: &str) -> ClusterError {
+fn lost_peer(process: usize, worker_panic: &TaskError) -> ClusterError {
+    let worker_panic = match worker_panic {
+        TaskError::Panicked(text) => text.clone(),
+        other => other.to_string(),
+    };
     // Give the networking threads a moment to record why the queue broke.
     std::thread::sleep(Duration::from_millis(50));
     let recorded = COMM_PANICS.lock().map(|v| v.clone()).unwrap_or_default();
@@ -436,7 +366,7 @@ fn lost_peer(process: usize, worker_panic: &str) -> ClusterError {
             ClusterError::PeerLost {
                 process,
                 peer: "a peer process".into(),
-                detail: worker_panic.to_string(),
+                detail: worker_panic,
             }
         }
         None => ClusterError::Timely {
@@ -450,7 +380,7 @@ fn lost_peer(process: usize, worker_panic: &str) -> ClusterError {
 mod tests {
     use super::*;
     use crate::Codec;
-    use dagwood_runtime::{delayed, sum, TaskBuilder};
+    use dagwood_runtime::{delayed, sum, Delayed, TaskBuilder};
 
     fn tree(n: i64) -> Delayed<i64> {
         sum((0..n).map(|i| delayed(i).map("square", |v: &i64| v * v)), 4).unwrap()

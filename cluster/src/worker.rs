@@ -12,11 +12,11 @@
 use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use dagwood_runtime::{TaskError, Value, WireGraph};
+use dagwood_runtime::task::catch_panic;
+use dagwood_runtime::{Value, WireGraph};
 use serde::{Deserialize, Serialize};
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::channels::pact::Exchange;
@@ -25,9 +25,9 @@ use timely::dataflow::operators::Input;
 use timely::dataflow::InputHandle;
 use timely::worker::Worker;
 
-use crate::codec::codec_for;
 use crate::heartbeat::Alarm;
 use crate::plan::{Action, RunPlan};
+use crate::registry::codec_for;
 use crate::stats::SendStats;
 use crate::ClusterError;
 
@@ -362,18 +362,14 @@ impl<'a> Run<'a> {
             let red = graph
                 .reduction(root)
                 .ok_or_else(|| task_err("not a reduction (a dagwood bug)".into()))?;
-            catch_unwind(AssertUnwindSafe(|| {
+            catch_panic(|| {
                 if finish {
                     red.finish(args)
                 } else {
                     red.combine(args)
                 }
-            }))
-            .unwrap_or_else(|payload| {
-                Err(TaskError::Panicked(crate::run::panic_text(
-                    payload.as_ref(),
-                )))
             })
+            .and_then(|r| r)
             .map_err(|cause| task_err(cause.to_string()))
         };
         match plan.action[t] {

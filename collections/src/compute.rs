@@ -5,6 +5,7 @@
 //! `compute` does.
 //!
 //! ```
+//! # #[cfg(all(feature = "array", feature = "bag"))] {
 //! use dagwood_collections::array::Array;
 //! use dagwood_collections::bag::Bag;
 //! use dagwood_runtime::compute_all;
@@ -13,25 +14,21 @@
 //! let (x, b) = compute_all((&x, &b)).unwrap();
 //! assert_eq!(x.sum(), 16.0);
 //! assert_eq!(b, vec![1, 2, 3]);
+//! # }
 //! ```
 
-use arrow_array::RecordBatch;
 use dagwood_runtime::{Computable, Error, Outputs, Results};
-use ndarray::ArrayD;
-
-use crate::array::{Array, Element};
-use crate::bag::Bag;
-use crate::dataframe::DataFrame;
 
 fn collection_error(e: impl std::error::Error + Send + Sync + 'static) -> Error {
     Error::Collection(Box::new(e))
 }
 
+#[cfg(feature = "array")]
 /// An array whose graph cannot be built (an operation on bad operands)
 /// asks for no task; its extraction reports the error before anything
 /// after it is taken.
-impl<T: Element> Computable for Array<T> {
-    type Output = ArrayD<T>;
+impl<T: crate::array::Element> Computable for crate::array::Array<T> {
+    type Output = ndarray::ArrayD<T>;
 
     fn collect(&self, out: &mut Outputs) {
         if let Ok(blocks) = self.to_delayed() {
@@ -39,14 +36,15 @@ impl<T: Element> Computable for Array<T> {
         }
     }
 
-    fn extract(&self, results: &mut Results) -> dagwood_runtime::Result<ArrayD<T>> {
+    fn extract(&self, results: &mut Results) -> dagwood_runtime::Result<ndarray::ArrayD<T>> {
         let blocks = self.to_delayed().map_err(collection_error)?;
         let parts = blocks.extract(results)?;
         self.assemble(parts).map_err(collection_error)
     }
 }
 
-impl<T: Clone + Send + Sync + 'static> Computable for Bag<T> {
+#[cfg(feature = "bag")]
+impl<T: Clone + Send + Sync + 'static> Computable for crate::bag::Bag<T> {
     type Output = Vec<T>;
 
     fn collect(&self, out: &mut Outputs) {
@@ -59,15 +57,16 @@ impl<T: Clone + Send + Sync + 'static> Computable for Bag<T> {
     }
 }
 
-impl Computable for DataFrame {
-    type Output = RecordBatch;
+#[cfg(feature = "dataframe")]
+impl Computable for crate::dataframe::DataFrame {
+    type Output = arrow_array::RecordBatch;
 
     fn collect(&self, out: &mut Outputs) {
         self.to_delayed().collect(out)
     }
 
-    fn extract(&self, results: &mut Results) -> dagwood_runtime::Result<RecordBatch> {
-        let parts: Vec<RecordBatch> = self.to_delayed().extract(results)?;
+    fn extract(&self, results: &mut Results) -> dagwood_runtime::Result<arrow_array::RecordBatch> {
+        let parts: Vec<arrow_array::RecordBatch> = self.to_delayed().extract(results)?;
         self.assemble(&parts).map_err(collection_error)
     }
 }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use dagwood_collections::array::{Array, ArrayError, Complex64, Element};
+use dagwood_collections::FileError;
 use dagwood_runtime::{compute_all_with, Scheduler};
 use ndarray::{ArrayD, Dimension, IxDyn};
 use proptest::prelude::*;
@@ -392,11 +393,11 @@ fn bad_files_name_the_path_and_the_problem() {
     // A missing file is an I/O error naming it.
     let missing = dir.path("missing.npy");
     match Array::<i32>::from_npy(&missing, &[1]) {
-        Err(ArrayError::Io { path, source }) => {
+        Err(ArrayError::File(FileError::Io { path, source })) => {
             assert_eq!(path, missing);
             assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
         }
-        other => panic!("expected ArrayError::Io, got {other:?}"),
+        other => panic!("expected FileError::Io, got {other:?}"),
     }
 }
 
@@ -406,11 +407,11 @@ fn write_failures_are_io_errors_naming_the_file() {
     let path = dir.path("no/such/dir/x.npy");
     let x = Array::<f64>::ones(&[10], &[3]).unwrap();
     match x.to_npy(&path) {
-        Err(ArrayError::Io { path: p, source }) => {
+        Err(ArrayError::File(FileError::Io { path: p, source })) => {
             assert_eq!(p, path);
             assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
         }
-        other => panic!("expected ArrayError::Io, got {other:?}"),
+        other => panic!("expected FileError::Io, got {other:?}"),
     }
     // Deferred errors of the array come first.
     let bad = &x + &Array::<f64>::ones(&[4], &[2]).unwrap();

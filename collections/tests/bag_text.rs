@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use dagwood_collections::bag::{read_text, Bag, BagError, ReadText};
+use dagwood_collections::FileError;
 use dagwood_runtime::{compute_all, compute_all_with, Scheduler, TaskError};
 use flate2::write::GzEncoder;
 use flate2::Compression;
@@ -191,7 +192,7 @@ fn a_file_that_shrank_after_building_is_an_error() {
     std::fs::write(&p, "a\n").unwrap();
     let err = bag.compute().unwrap_err();
     match inner(&err) {
-        BagError::Io { path, source } => {
+        BagError::File(FileError::Io { path, source }) => {
             assert_eq!(path, &p);
             assert!(source.to_string().contains("shrank"), "{source}");
         }
@@ -279,7 +280,7 @@ fn every_truncation_of_a_gz_is_an_error() {
                 full.len()
             ));
         match inner(&err) {
-            BagError::Io { path, .. } => assert_eq!(path, &p),
+            BagError::File(FileError::Io { path, .. }) => assert_eq!(path, &p),
             other => panic!("cut {cut}: unexpected error {other:?}"),
         }
         assert!(err.to_string().contains(&p.display().to_string()), "{err}");
@@ -304,7 +305,10 @@ fn a_truncated_second_gzip_member_is_an_error() {
             .unwrap()
             .compute()
             .expect_err("truncated member");
-        assert!(matches!(inner(&err), BagError::Io { .. }), "{err}");
+        assert!(
+            matches!(inner(&err), BagError::File(FileError::Io { .. })),
+            "{err}"
+        );
     }
 }
 
@@ -324,7 +328,7 @@ fn corrupt_gz_is_an_error() {
             .compute()
             .expect_err(&format!("byte {pos} flipped"));
         match inner(&err) {
-            BagError::Io { path, .. } => assert_eq!(path, &p),
+            BagError::File(FileError::Io { path, .. }) => assert_eq!(path, &p),
             other => panic!("byte {pos}: unexpected error {other:?}"),
         }
     }
@@ -332,14 +336,14 @@ fn corrupt_gz_is_an_error() {
     let p = d.write("plain.gz", "just text\n");
     assert!(matches!(
         inner(&read_text(&p).unwrap().compute().unwrap_err()),
-        BagError::Io { .. }
+        BagError::File(FileError::Io { .. })
     ));
     let mut trailing = full.clone();
     trailing.extend(b"garbage");
     let p = d.write("trailing.gz", &trailing);
     assert!(matches!(
         inner(&read_text(&p).unwrap().compute().unwrap_err()),
-        BagError::Io { .. }
+        BagError::File(FileError::Io { .. })
     ));
 }
 
@@ -349,7 +353,9 @@ fn empty_glob_names_the_pattern() {
     let pattern = d.path("2014-*.log");
     let err = read_text(&pattern).unwrap_err();
     match &err {
-        BagError::NoFiles { pattern: p } => assert_eq!(p, &pattern.display().to_string()),
+        BagError::File(FileError::NoFiles { pattern: p }) => {
+            assert_eq!(p, &pattern.display().to_string())
+        }
         other => panic!("unexpected error {other:?}"),
     }
     assert!(err.to_string().contains("2014-*.log"), "{err}");
@@ -359,7 +365,7 @@ fn empty_glob_names_the_pattern() {
 fn bad_pattern_and_blocksize() {
     let err = read_text("logs/[z.log").unwrap_err();
     assert!(
-        matches!(&err, BagError::Pattern { pattern, .. } if pattern == "logs/[z.log"),
+        matches!(&err, BagError::File(FileError::Pattern { pattern, .. }) if pattern == "logs/[z.log"),
         "{err}"
     );
     let d = TempDir::new("bs0");
@@ -378,7 +384,7 @@ fn a_directory_is_an_io_error_naming_it() {
     std::fs::create_dir(d.path("b.log")).unwrap();
     let err = read_text(d.path("*.log")).unwrap_err();
     match &err {
-        BagError::Io { path, .. } => assert_eq!(path, &d.path("b.log")),
+        BagError::File(FileError::Io { path, .. }) => assert_eq!(path, &d.path("b.log")),
         other => panic!("unexpected error {other:?}"),
     }
 }
@@ -391,7 +397,7 @@ fn a_file_gone_before_compute_is_an_io_error_naming_it() {
     std::fs::remove_file(&p).unwrap();
     let err = bag.compute().unwrap_err();
     match inner(&err) {
-        BagError::Io { path, source } => {
+        BagError::File(FileError::Io { path, source }) => {
             assert_eq!(path, &p);
             assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
         }
@@ -412,7 +418,7 @@ fn a_file_without_read_permission_is_an_io_error_naming_it() {
     }
     let err = read_text(&p).unwrap().compute().unwrap_err();
     match inner(&err) {
-        BagError::Io { path, source } => {
+        BagError::File(FileError::Io { path, source }) => {
             assert_eq!(path, &p);
             assert_eq!(source.kind(), std::io::ErrorKind::PermissionDenied);
         }
@@ -662,7 +668,7 @@ fn to_textfiles_reports_the_path_it_cannot_create() {
     // A directory cannot be made under a regular file.
     let err = bag.to_textfiles(file.join("sub/*.txt")).unwrap_err();
     match &err {
-        BagError::Io { path, .. } => assert_eq!(path, &file.join("sub")),
+        BagError::File(FileError::Io { path, .. }) => assert_eq!(path, &file.join("sub")),
         other => panic!("unexpected error {other:?}"),
     }
 }

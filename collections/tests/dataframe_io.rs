@@ -13,6 +13,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use dagwood_collections::dataframe::{
     col, read_csv, read_parquet, CsvWriteOptions, DataFrame, DataFrameError, ReadCsv, ReadParquet,
 };
+use dagwood_collections::FileError;
 use dagwood_runtime::TaskError;
 use flate2::write::GzEncoder;
 use flate2::Compression;
@@ -521,15 +522,24 @@ fn nulls_quotes_and_delimiters() {
 fn read_errors() {
     let dir = TempDir::new("errors");
     let err = read_csv(dir.path("missing.csv")).unwrap_err();
-    assert!(matches!(err, DataFrameError::NoFiles { .. }), "{err}");
+    assert!(
+        matches!(err, DataFrameError::File(FileError::NoFiles { .. })),
+        "{err}"
+    );
     let err = read_csv(dir.path("*.csv")).unwrap_err();
-    assert!(matches!(err, DataFrameError::NoFiles { .. }), "{err}");
+    assert!(
+        matches!(err, DataFrameError::File(FileError::NoFiles { .. })),
+        "{err}"
+    );
     let err = read_csv(dir.path("[.csv")).unwrap_err();
-    assert!(matches!(err, DataFrameError::Pattern { .. }), "{err}");
+    assert!(
+        matches!(err, DataFrameError::File(FileError::Pattern { .. })),
+        "{err}"
+    );
     std::fs::create_dir_all(dir.path("sub.csv")).unwrap();
     let err = read_csv(dir.path("sub.csv")).unwrap_err();
     match &err {
-        DataFrameError::Io { path, .. } => assert_eq!(path, &dir.path("sub.csv")),
+        DataFrameError::File(FileError::Io { path, .. }) => assert_eq!(path, &dir.path("sub.csv")),
         other => panic!("expected an I/O error, got {other}"),
     }
     std::fs::remove_dir(dir.path("sub.csv")).unwrap();
@@ -689,7 +699,10 @@ fn parquet_errors_name_the_file() {
     assert_eq!(df.len().compute().unwrap(), 2);
 
     let err = read_parquet(dir.path("nothing")).unwrap_err();
-    assert!(matches!(err, DataFrameError::NoFiles { .. }), "{err}");
+    assert!(
+        matches!(err, DataFrameError::File(FileError::NoFiles { .. })),
+        "{err}"
+    );
 }
 
 #[test]

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use crate::graph::node::{AnyValue, Node};
+use crate::graph::node::Node;
+use crate::task::Value;
 use crate::{Delayed, Error, Plan, Result, Scheduler};
 
 /// The output nodes a [`Computable`] asks for (opaque).
@@ -10,7 +11,7 @@ use crate::{Delayed, Error, Plan, Result, Scheduler};
 pub struct Outputs(pub(crate) Vec<Arc<Node>>);
 
 /// Computed values handed back to a [`Computable`] in request order (opaque).
-pub struct Results(pub(crate) std::vec::IntoIter<AnyValue>);
+pub struct Results(pub(crate) std::vec::IntoIter<Value>);
 
 impl Results {
     fn next<T: Clone + Send + Sync + 'static>(&mut self) -> Result<T> {

@@ -32,21 +32,6 @@ impl TaskError {
     pub fn failed(e: impl Into<BoxError>) -> TaskError {
         TaskError::Failed(e.into())
     }
-
-    pub(crate) fn from_panic(payload: Box<dyn std::any::Any + Send>) -> TaskError {
-        TaskError::Panicked(panic_message(payload.as_ref()))
-    }
-}
-
-/// The text of a panic payload (`&str` or `String`; other payloads get a placeholder).
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "<non-string panic payload>".to_string()
-    }
 }
 
 /// The error of a computation.

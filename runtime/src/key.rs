@@ -19,11 +19,14 @@ impl Name {
     }
 }
 
-/// The index part of a [`Key`]; zero or one index (the common cases) need no allocation.
+/// The index part of a [`Key`]; up to two indices (a partition, a block of
+/// a matrix: the common cases) are held inline, with no allocation, in the
+/// space the pointer to more would take.
 #[derive(Clone)]
 enum Index {
     None,
     One(u64),
+    Two([u64; 2]),
     Many(Arc<[u64]>),
 }
 
@@ -71,6 +74,7 @@ impl Key {
         self.index = match idx {
             [] => Index::None,
             [i] => Index::One(*i),
+            [i, j] => Index::Two([*i, *j]),
             many => Index::Many(many.into()),
         };
         self
@@ -86,6 +90,7 @@ impl Key {
         match &self.index {
             Index::None => &[],
             Index::One(i) => std::slice::from_ref(i),
+            Index::Two(ij) => ij,
             Index::Many(v) => v,
         }
     }
@@ -135,5 +140,31 @@ impl From<&'static str> for Key {
 impl From<String> for Key {
     fn from(name: String) -> Key {
         Key::from_name(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indices_of_any_count_round_trip_and_compare() {
+        for n in 0..5u64 {
+            let idx: Vec<u64> = (0..n).map(|i| i * 7 + 1).collect();
+            let k = Key::new("blk").with_indices(&idx);
+            assert_eq!(k.indices(), &idx[..]);
+            assert_eq!(k.clone(), k);
+            assert_ne!(k, Key::new("blk").with_indices(&[99]));
+        }
+        assert_eq!(
+            Key::new("a").with_index(3),
+            Key::new("a").with_indices(&[3])
+        );
+        assert_eq!(
+            Key::new("add-1").with_indices(&[0, 1]).to_string(),
+            r#"("add-1", 0, 1)"#
+        );
+        // Two inline indices take no more room than the pointer to many.
+        assert!(std::mem::size_of::<Key>() <= 48);
     }
 }

@@ -27,19 +27,21 @@ pub mod macro_support;
 mod plan;
 mod scheduler;
 mod static_graph;
+#[doc(hidden)]
+pub mod task;
 
 pub use client::Client;
 pub use compute::{compute_all, compute_all_with, Computable, Outputs, Results};
 pub use error::{BoxError, Error, Result, TaskError};
-pub use graph::args::Args;
 pub use graph::delayed::{delayed, Arg, ArgSlot, Delayed, IntoArg, TaskBuilder};
 pub use graph::hints::{Combiner, PartCodec, Partitioned, Reduction};
 pub use graph::reduce::{sum, tree_reduce};
-pub use graph::wire::{Value, ValueType, WireGraph};
 pub use key::Key;
+pub use plan::wire::WireGraph;
 pub use plan::Plan;
 pub use scheduler::{set_default_scheduler, Scheduler, Threads};
 pub use static_graph::{Dag, Exec, GraphFn, GraphInfo, Slot, StaticGraph, TaskInfo, TaskKind};
+pub use task::{Args, Value, ValueType};
 
 /// The names most programs need.
 pub mod prelude {

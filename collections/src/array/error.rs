@@ -45,15 +45,9 @@ pub enum ArrayError {
     /// Any other invalid argument, described.
     #[error("{0}")]
     Invalid(String),
-    /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: std::path::PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
+    /// A file could not be found, listed, read or written (see [`FileError`](crate::FileError)).
+    #[error(transparent)]
+    File(#[from] crate::FileError),
     /// A file is not a valid `.npy` file of the expected type.
     #[error("{path}: {reason}")]
     Format {

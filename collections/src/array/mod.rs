@@ -33,10 +33,9 @@ mod rechunk;
 mod reduce;
 mod structure;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use dagwood_runtime::{compute_all_with, delayed, Delayed, Key, Plan, Scheduler, TaskBuilder};
+use dagwood_runtime::{compute_all_with, delayed, Delayed, Plan, Scheduler, TaskBuilder};
 use ndarray::{ArrayD, IxDyn};
 
 pub use blockwise::program::{set_tile_elements, tile_elements};
@@ -49,6 +48,8 @@ pub use num_complex::Complex64;
 pub use reduce::{Reductions, DEFAULT_SPLIT_EVERY};
 pub use structure::{concatenate, stack};
 
+// The block operations name their layers and blocks with these.
+use crate::keys::{block_key, layer_name};
 use blockwise::expr::Expr;
 use blockwise::leaf::Leaf;
 use blockwise::program::Program;
@@ -105,22 +106,6 @@ impl<T: Element> std::fmt::Debug for Array<T> {
             self.chunks.all()
         )
     }
-}
-
-/// A unique suffix for layer names, so keys of different layers never clash.
-pub(crate) fn token() -> u64 {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    NEXT.fetch_add(1, Ordering::Relaxed)
-}
-
-/// The key of one block of a layer: `("add-17", i, j)`.
-pub(crate) fn block_key(layer: &Arc<str>, idx: &[usize]) -> Key {
-    Key::from_name(layer.clone()).with_indices(&idx.iter().map(|&i| i as u64).collect::<Vec<_>>())
-}
-
-/// A layer name like `add-17`: the operation plus a unique number.
-pub(crate) fn layer_name(op: &str) -> Arc<str> {
-    format!("{op}-{}", token()).into()
 }
 
 impl<T: Element> Array<T> {

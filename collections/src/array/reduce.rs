@@ -14,6 +14,7 @@ use super::blockwise::program::Program;
 use super::{
     block_key, layer_name, Array, ArrayError, Chunks, Element, Float, Number, Real, Result,
 };
+use crate::stats::Moments;
 
 /// Fan-in of reduction trees unless set with [`Array::split_every`].
 pub const DEFAULT_SPLIT_EVERY: usize = 8;
@@ -92,7 +93,8 @@ impl<T: Number> Reducer<T> for Mean {
     }
 }
 
-/// Variance by Chan et al.'s pairwise merge of (count, mean, M2), in f64.
+/// Variance by the pairwise merge of (count, mean, M2) in f64 ([`Moments`];
+/// the tuple form is what travels between processes).
 #[derive(Clone)]
 struct Var {
     ddof: f64,
@@ -106,35 +108,20 @@ impl<T: Float> Reducer<T> for Var {
         (0.0, 0.0, 0.0)
     }
     fn update(&self, acc: &mut (f64, f64, f64), x: T, _: usize) {
-        let x = x.to_f64();
-        acc.0 += 1.0;
-        let d = x - acc.1;
-        acc.1 += d / acc.0;
-        acc.2 += d * (x - acc.1);
+        let mut m = Moments::from(*acc);
+        m.push(x.to_f64());
+        *acc = m.into();
     }
     fn merge(&self, acc: &mut (f64, f64, f64), o: (f64, f64, f64)) {
-        if o.0 == 0.0 {
-            return;
-        }
-        if acc.0 == 0.0 {
-            *acc = o;
-            return;
-        }
-        let n = acc.0 + o.0;
-        let d = o.1 - acc.1;
-        acc.2 += o.2 + d * d * acc.0 * o.0 / n;
-        acc.1 += d * o.0 / n;
-        acc.0 = n;
+        *acc = Moments::from(*acc).merged(o.into()).into();
     }
     fn finish(&self, acc: (f64, f64, f64)) -> std::result::Result<T, String> {
-        let dof = acc.0 - self.ddof;
-        if dof <= 0.0 {
-            return Err(format!(
+        let v = Moments::from(acc).variance(self.ddof).ok_or_else(|| {
+            format!(
                 "variance needs more than ddof = {} elements, got {}",
                 self.ddof, acc.0
-            ));
-        }
-        let v = acc.2 / dof;
+            )
+        })?;
         Ok(T::from_f64(if self.sqrt { v.sqrt() } else { v }))
     }
 }

@@ -16,7 +16,6 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 use dagwood_runtime::{tree_reduce, Args, Delayed, Key, TaskBuilder, TaskError};
-use num_traits::AsPrimitive;
 
 use super::{layer_name, part_key, Bag, BagError, Item, Result, Runner, Sink};
 
@@ -76,113 +75,18 @@ impl<T: Item> Bag<T> {
         }
     }
 
-    fn reductions(&self) -> BagReductions<'_, T> {
+    pub(super) fn reductions(&self) -> BagReductions<'_, T> {
         self.split_every(DEFAULT_SPLIT_EVERY)
     }
 }
 
 /// An n-ary merge from a binary one. `tree_reduce` never calls a merge with
 /// no inputs; `identity` only keeps that case from needing a panic.
-fn pairwise<A>(
+pub(super) fn pairwise<A>(
     identity: impl Fn() -> A + Send + Sync + Clone + 'static,
     merge: impl Fn(A, A) -> A + Send + Sync + Clone + 'static,
 ) -> impl Fn(Vec<A>) -> A + Send + Sync + Clone + 'static {
     move |parts: Vec<A>| parts.into_iter().reduce(&merge).unwrap_or_else(&identity)
-}
-
-/// `x` is not comparable with itself (a float NaN).
-#[allow(clippy::eq_op)]
-fn incomparable<T: PartialOrd>(x: &T) -> bool {
-    x.partial_cmp(x).is_none()
-}
-
-/// The smaller of `acc` and a later `x`: the first of equal minima, as
-/// `Iterator::min`; a NaN-like value wins and stays, as in NumPy.
-fn pick_min<T: PartialOrd>(acc: T, x: T) -> T {
-    if incomparable(&acc) || !(incomparable(&x) || x < acc) {
-        acc
-    } else {
-        x
-    }
-}
-
-/// The larger of `acc` and a later `x`: the last of equal maxima, as
-/// `Iterator::max`; a NaN-like value wins and stays.
-fn pick_max<T: PartialOrd>(acc: T, x: T) -> T {
-    if incomparable(&acc) || !(incomparable(&x) || x >= acc) {
-        acc
-    } else {
-        x
-    }
-}
-
-/// Merges two optional extremes, `a` holding the earlier items.
-fn merge_opt<T>(a: Option<T>, b: Option<T>, pick: fn(T, T) -> T) -> Option<T> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(pick(a, b)),
-        (a, None) => a,
-        (None, b) => b,
-    }
-}
-
-/// Count, mean and sum of squared deviations of some items (Chan et al.).
-#[derive(Clone, Copy, Debug, Default)]
-struct Moments {
-    n: usize,
-    mean: f64,
-    m2: f64,
-}
-
-impl Moments {
-    /// Two passes over a partition in hand: more accurate than a running
-    /// update, without a division per item, and without a copy as `f64`s.
-    fn of<T: AsPrimitive<f64>>(xs: &[T]) -> Moments {
-        if xs.is_empty() {
-            return Moments::default();
-        }
-        let n = xs.len();
-        let mean = xs.iter().map(|x| x.as_()).sum::<f64>() / n as f64;
-        let m2 = xs
-            .iter()
-            .map(|x| {
-                let d = x.as_() - mean;
-                d * d
-            })
-            .sum();
-        Moments { n, mean, m2 }
-    }
-
-    /// Chan, Golub and LeVeque's pairwise merge.
-    fn merge(self, o: Moments) -> Moments {
-        if o.n == 0 {
-            return self;
-        }
-        if self.n == 0 {
-            return o;
-        }
-        let n = self.n + o.n;
-        let (na, nb, nf) = (self.n as f64, o.n as f64, n as f64);
-        let d = o.mean - self.mean;
-        Moments {
-            n,
-            mean: self.mean + d * nb / nf,
-            m2: self.m2 + o.m2 + d * d * na * nb / nf,
-        }
-    }
-
-    fn var(self, ddof: f64, what: &str) -> std::result::Result<f64, String> {
-        if self.n == 0 {
-            return Err(format!("{what} of an empty bag"));
-        }
-        let dof = self.n as f64 - ddof;
-        if dof <= 0.0 {
-            return Err(format!(
-                "{what} with ddof = {ddof} needs more than {ddof} items; the bag has {}",
-                self.n
-            ));
-        }
-        Ok(self.m2 / dof)
-    }
 }
 
 /// One candidate of `topk`: ordered by key, then earlier first, so ties go
@@ -240,14 +144,14 @@ fn keep_top<K: Ord, T>(mut items: Vec<Ranked<K, T>>, k: usize) -> Vec<Ranked<K, 
 
 /// The items of one partition inside its per-partition step: run through
 /// the partition's stream, each item as it is made.
-struct Items<'a, T> {
+pub(super) struct Items<'a, T> {
     run: &'a Runner<T>,
     args: &'a mut Args,
 }
 
 impl<T> Items<'_, T> {
     /// Calls `f` with each item, in order.
-    fn for_each(self, mut f: impl FnMut(T)) -> std::result::Result<(), TaskError> {
+    pub(super) fn for_each(self, mut f: impl FnMut(T)) -> std::result::Result<(), TaskError> {
         (self.run)(self.args, &mut |x| {
             f(x);
             Ok(())
@@ -255,13 +159,13 @@ impl<T> Items<'_, T> {
     }
 
     /// All items in a `Vec`.
-    fn collect(self) -> std::result::Result<Vec<T>, TaskError> {
+    pub(super) fn collect(self) -> std::result::Result<Vec<T>, TaskError> {
         super::collect(self.run, self.args)
     }
 }
 
 impl<T: Item> BagReductions<'_, T> {
-    fn check(&self) -> Result<()> {
+    pub(super) fn check(&self) -> Result<()> {
         if self.split_every < 2 {
             return Err(BagError::Invalid(format!(
                 "split_every must be at least 2, got {}",
@@ -274,7 +178,7 @@ impl<T: Item> BagReductions<'_, T> {
     /// The tree: `chunk` of every partition (its items as they are made,
     /// with its index), then `combine` of at most `split_every` partials per
     /// task, up to one.
-    fn tree_items<A: Item>(
+    pub(super) fn tree_items<A: Item>(
         &self,
         name: &Arc<str>,
         chunk: impl Fn(Items<'_, T>, usize) -> std::result::Result<A, TaskError> + Send + Sync + 'static,
@@ -311,7 +215,7 @@ impl<T: Item> BagReductions<'_, T> {
     }
 
     /// [`tree_items`](Self::tree_items) with a `chunk` of whole partitions.
-    fn tree<A: Item>(
+    pub(super) fn tree<A: Item>(
         &self,
         name: &Arc<str>,
         chunk: impl Fn(Vec<T>, usize) -> A + Send + Sync + 'static,
@@ -325,7 +229,7 @@ impl<T: Item> BagReductions<'_, T> {
     }
 
     /// The answer from the merged partial: a scalar keyed `name`.
-    fn finish<A: Item, X: Item>(
+    pub(super) fn finish<A: Item, X: Item>(
         name: &Arc<str>,
         total: Delayed<A>,
         f: impl Fn(A) -> std::result::Result<X, String> + Send + Sync + 'static,
@@ -336,7 +240,7 @@ impl<T: Item> BagReductions<'_, T> {
     }
 
     /// The answer from the merged partial: a bag of one partition keyed `(name, 0)`.
-    fn finish_bag<A: Item, X: Item>(
+    pub(super) fn finish_bag<A: Item, X: Item>(
         name: &Arc<str>,
         total: Delayed<A>,
         f: impl Fn(A) -> Vec<X> + Send + Sync + 'static,
@@ -653,155 +557,6 @@ impl<T: Item> BagReductions<'_, T> {
     }
 }
 
-impl<T: Item + PartialOrd> BagReductions<'_, T> {
-    fn extreme(&self, what: &'static str, pick: fn(T, T) -> T) -> Result<Delayed<T>> {
-        let name = layer_name(what);
-        let total = self.tree_items(
-            &name,
-            move |items, _| {
-                let mut acc = None;
-                items.for_each(|x| acc = merge_opt(acc.take(), Some(x), pick))?;
-                Ok(acc)
-            },
-            pairwise(|| None, move |a, b| merge_opt(a, b, pick)),
-        )?;
-        Ok(Self::finish(&name, total, move |m: Option<T>| {
-            m.ok_or_else(|| format!("{what} of an empty bag"))
-        }))
-    }
-
-    /// The smallest item: the first of equal ones, as `Iterator::min`. A
-    /// value not comparable with itself (a float NaN) is the result if there
-    /// is one, as in NumPy. Computing the `min` of an empty bag is an error.
-    ///
-    /// ```
-    /// use dagwood_collections::bag::Bag;
-    /// let b = Bag::from_sequence([3.5, -1.0, 2.0], 2)?;
-    /// assert_eq!(b.split_every(2).min()?.compute()?, -1.0);
-    /// # Ok::<(), dagwood_collections::bag::BagError>(())
-    /// ```
-    pub fn min(&self) -> Result<Delayed<T>> {
-        self.extreme("min", pick_min)
-    }
-
-    /// The largest item: the last of equal ones, as `Iterator::max`; NaN-like
-    /// values win as in [`min`](Self::min). Computing the `max` of an empty
-    /// bag is an error.
-    ///
-    /// ```
-    /// use dagwood_collections::bag::Bag;
-    /// let b = Bag::from_sequence(["pear", "apple", "plum"], 2)?;
-    /// assert_eq!(b.split_every(2).max()?.compute()?, "plum");
-    /// # Ok::<(), dagwood_collections::bag::BagError>(())
-    /// ```
-    pub fn max(&self) -> Result<Delayed<T>> {
-        self.extreme("max", pick_max)
-    }
-}
-
-impl<T: Item + std::iter::Sum<T>> BagReductions<'_, T> {
-    /// Sum of the items (`Iterator::sum`); 0 for an empty bag.
-    ///
-    /// ```
-    /// use dagwood_collections::bag::Bag;
-    /// let b = Bag::from_sequence(1..=100_u64, 7)?;
-    /// assert_eq!(b.split_every(2).sum()?.compute()?, 5050);
-    /// # Ok::<(), dagwood_collections::bag::BagError>(())
-    /// ```
-    pub fn sum(&self) -> Result<Delayed<T>> {
-        let name = layer_name("sum");
-        let total = self.tree(
-            &name,
-            |part, _| part.into_iter().sum(),
-            |sums: Vec<T>| sums.into_iter().sum(),
-        )?;
-        Ok(Self::finish(&name, total, Ok))
-    }
-}
-
-impl<T: Item + AsPrimitive<f64>> BagReductions<'_, T> {
-    fn moments(&self, name: &Arc<str>) -> Result<Delayed<Moments>> {
-        self.tree(
-            name,
-            |part, _| Moments::of(&part),
-            pairwise(Moments::default, Moments::merge),
-        )
-    }
-
-    /// Mean of the items as `f64`. Computing the mean of an empty bag is an
-    /// error.
-    ///
-    /// ```
-    /// use dagwood_collections::bag::Bag;
-    /// let b = Bag::from_sequence(1..=4_i32, 2)?;
-    /// assert_eq!(b.split_every(2).mean()?.compute()?, 2.5);
-    /// # Ok::<(), dagwood_collections::bag::BagError>(())
-    /// ```
-    pub fn mean(&self) -> Result<Delayed<f64>> {
-        let name = layer_name("mean");
-        let total = self.tree_items(
-            &name,
-            |items, _| {
-                let (mut n, mut s) = (0, 0.0);
-                items.for_each(|x| {
-                    n += 1;
-                    s += x.as_();
-                })?;
-                Ok((n, s))
-            },
-            |parts: Vec<(usize, f64)>| {
-                parts
-                    .into_iter()
-                    .fold((0, 0.0), |(n, s), (m, t)| (n + m, s + t))
-            },
-        )?;
-        Ok(Self::finish(&name, total, |(n, s): (usize, f64)| {
-            if n == 0 {
-                Err("mean of an empty bag".to_string())
-            } else {
-                Ok(s / n as f64)
-            }
-        }))
-    }
-
-    /// Variance of the items as `f64` with `ddof` delta degrees of freedom
-    /// (0: population, 1: sample), merging per-partition moments with Chan
-    /// et al.'s parallel formula. Errors when computed if the bag has no more
-    /// than `ddof` items.
-    ///
-    /// ```
-    /// use dagwood_collections::bag::Bag;
-    /// let b = Bag::from_sequence([2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0], 3)?;
-    /// assert_eq!(b.split_every(2).var(0.0)?.compute()?, 4.0);
-    /// # Ok::<(), dagwood_collections::bag::BagError>(())
-    /// ```
-    pub fn var(&self, ddof: f64) -> Result<Delayed<f64>> {
-        let name = layer_name("var");
-        let total = self.moments(&name)?;
-        Ok(Self::finish(&name, total, move |m: Moments| {
-            m.var(ddof, "var")
-        }))
-    }
-
-    /// Standard deviation: the square root of [`var`](Self::var).
-    ///
-    /// ```
-    /// use dagwood_collections::bag::Bag;
-    /// let b = Bag::from_sequence([2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0], 3)?;
-    /// assert_eq!(b.split_every(2).std(0.0)?.compute()?, 2.0);
-    /// # Ok::<(), dagwood_collections::bag::BagError>(())
-    /// ```
-    pub fn std(&self, ddof: f64) -> Result<Delayed<f64>> {
-        let name = layer_name("std");
-        let total = self.moments(&name)?;
-        Ok(Self::finish(&name, total, move |m: Moments| {
-            m.var(ddof, "std").map(f64::sqrt)
-        }))
-    }
-}
-
-// The same aggregations directly on bags, with the default fan-in.
-
 impl<T: Item> Bag<T> {
     /// [`BagReductions::reduction`] with fan-in [`DEFAULT_SPLIT_EVERY`].
     ///
@@ -919,86 +674,5 @@ impl<T: Item> Bag<T> {
         T: Hash + Eq,
     {
         self.reductions().distinct()
-    }
-}
-
-impl<T: Item + PartialOrd> Bag<T> {
-    /// Smallest item ([`BagReductions::min`]); an error when computed on an
-    /// empty bag.
-    ///
-    /// ```
-    /// use dagwood_collections::bag::Bag;
-    /// assert_eq!(Bag::from_sequence([4, -2, 9], 2)?.min()?.compute()?, -2);
-    /// let empty = Bag::from_sequence(Vec::<i32>::new(), 2)?;
-    /// assert!(empty.min()?.compute().unwrap_err().to_string().contains("min of an empty bag"));
-    /// # Ok::<(), dagwood_collections::bag::BagError>(())
-    /// ```
-    pub fn min(&self) -> Result<Delayed<T>> {
-        self.reductions().min()
-    }
-
-    /// Largest item ([`BagReductions::max`]); an error when computed on an
-    /// empty bag.
-    ///
-    /// ```
-    /// use dagwood_collections::bag::Bag;
-    /// assert_eq!(Bag::from_sequence([4, -2, 9], 2)?.max()?.compute()?, 9);
-    /// # Ok::<(), dagwood_collections::bag::BagError>(())
-    /// ```
-    pub fn max(&self) -> Result<Delayed<T>> {
-        self.reductions().max()
-    }
-}
-
-impl<T: Item + std::iter::Sum<T>> Bag<T> {
-    /// Sum of the items ([`BagReductions::sum`]); 0 for an empty bag.
-    ///
-    /// ```
-    /// use dagwood_collections::bag::Bag;
-    /// assert_eq!(Bag::range(101, 4)?.sum()?.compute()?, 5050);
-    /// # Ok::<(), dagwood_collections::bag::BagError>(())
-    /// ```
-    pub fn sum(&self) -> Result<Delayed<T>> {
-        self.reductions().sum()
-    }
-}
-
-impl<T: Item + AsPrimitive<f64>> Bag<T> {
-    /// Mean as `f64` ([`BagReductions::mean`]); an error when computed on an
-    /// empty bag.
-    ///
-    /// ```
-    /// use dagwood_collections::bag::Bag;
-    /// assert_eq!(Bag::range(5, 2)?.mean()?.compute()?, 2.0);
-    /// let empty = Bag::range(0, 2)?;
-    /// assert!(empty.mean()?.compute().unwrap_err().to_string().contains("mean of an empty bag"));
-    /// # Ok::<(), dagwood_collections::bag::BagError>(())
-    /// ```
-    pub fn mean(&self) -> Result<Delayed<f64>> {
-        self.reductions().mean()
-    }
-
-    /// Variance as `f64` with `ddof` delta degrees of freedom
-    /// ([`BagReductions::var`]).
-    ///
-    /// ```
-    /// use dagwood_collections::bag::Bag;
-    /// assert_eq!(Bag::from_sequence([1.0, 2.0, 3.0, 4.0], 2)?.var(1.0)?.compute()?, 5.0 / 3.0);
-    /// # Ok::<(), dagwood_collections::bag::BagError>(())
-    /// ```
-    pub fn var(&self, ddof: f64) -> Result<Delayed<f64>> {
-        self.reductions().var(ddof)
-    }
-
-    /// Standard deviation as `f64` with `ddof` delta degrees of freedom
-    /// ([`BagReductions::std`]).
-    ///
-    /// ```
-    /// use dagwood_collections::bag::Bag;
-    /// assert_eq!(Bag::from_sequence([1, 3, 1, 3], 3)?.std(0.0)?.compute()?, 1.0);
-    /// # Ok::<(), dagwood_collections::bag::BagError>(())
-    /// ```
-    pub fn std(&self, ddof: f64) -> Result<Delayed<f64>> {
-        self.reductions().std(ddof)
     }
 }

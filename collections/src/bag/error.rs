@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::files::FileError;
+
 /// What went wrong building or computing a bag. Variants name the file,
 /// line, pattern or argument involved.
 #[derive(Debug, thiserror::Error)]
@@ -10,29 +12,9 @@ pub enum BagError {
     /// An invalid argument, described.
     #[error("{0}")]
     Invalid(String),
-    /// A glob pattern that is malformed.
-    #[error("bad glob pattern {pattern:?}: {reason}")]
-    Pattern {
-        /// The pattern.
-        pattern: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// A glob pattern that matched no file.
-    #[error("no files match {pattern:?}")]
-    NoFiles {
-        /// The pattern.
-        pattern: String,
-    },
-    /// Reading or writing a file failed (a truncated `.gz` is one).
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
+    /// A file could not be found, listed, read or written (see [`FileError`]).
+    #[error(transparent)]
+    File(#[from] FileError),
     /// A record that does not parse, with where it is.
     #[error("{path}:{line}: {message}")]
     Parse {

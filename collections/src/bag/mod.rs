@@ -25,15 +25,18 @@ mod aggregate;
 mod error;
 mod groupby;
 mod json;
+mod numeric;
 mod text;
 mod transform;
 
 use std::sync::Arc;
 
 use dagwood_runtime::{
-    compute_all_with, delayed, Args, Delayed, Key, Plan, Scheduler, TaskBuilder, TaskError,
+    compute_all_with, delayed, Args, Delayed, Plan, Scheduler, TaskBuilder, TaskError,
 };
 
+// The bag operations name their layers and partitions with these.
+use crate::keys::{layer_name, part_key};
 pub use crate::shuffle::{SpillError, SpillStats};
 pub use aggregate::{BagReductions, DEFAULT_SPLIT_EVERY};
 pub use error::{BagError, Result};
@@ -112,16 +115,6 @@ impl<T> std::fmt::Debug for Bag<T> {
             self.parts.len()
         )
     }
-}
-
-/// A layer name like `map-17`: the operation plus a unique number.
-pub(crate) fn layer_name(op: &str) -> Arc<str> {
-    crate::array::layer_name(op)
-}
-
-/// The key of partition `i` of a layer: `("map-17", i)`.
-pub(crate) fn part_key(layer: &Arc<str>, i: usize) -> Key {
-    Key::from_name(layer.clone()).with_index(i as u64)
 }
 
 impl<T: Item> Bag<T> {

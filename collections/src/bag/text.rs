@@ -16,7 +16,10 @@ use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
-use crate::files::{self, is_gz, line_number_at, GlobError, IO_BUFFER};
+use crate::files::glob::expand_glob;
+use crate::files::read::{file_size, is_gz, line_number_at};
+use crate::files::write::{create_parents, numbered_paths};
+use crate::files::{FileError, IO_BUFFER};
 
 use super::{
     layer_name, part_key, Bag, BagError, Feed, Item, LineFeed, LineSink, Origin, Result, Runner,
@@ -113,18 +116,19 @@ impl ReadText {
     /// Expands the glob and plans the partitions (one per `.gz` file, one
     /// per block of each plain file); nothing is read yet.
     ///
-    /// Errors: [`BagError::Pattern`] for a malformed pattern,
-    /// [`BagError::NoFiles`] when nothing matches, [`BagError::Io`] naming
+    /// Errors: [`FileError::Pattern`](crate::FileError::Pattern) for a malformed pattern,
+    /// [`FileError::NoFiles`](crate::FileError::NoFiles) when nothing matches, [`FileError::Io`](crate::FileError::Io) naming
     /// the path when a match cannot be examined or is a directory,
     /// [`BagError::Invalid`] for a block size of 0. Errors while reading
     /// come from `compute`.
     ///
     /// ```
     /// use dagwood_collections::bag::{BagError, ReadText};
+    /// use dagwood_collections::FileError;
     /// let err = ReadText::new("/nonexistent-dagwood-dir/*.txt").read().unwrap_err();
-    /// assert!(matches!(err, BagError::NoFiles { .. }));
+    /// assert!(matches!(err, BagError::File(FileError::NoFiles { .. })));
     /// let err = ReadText::new("logs/[.txt").read().unwrap_err();
-    /// assert!(matches!(err, BagError::Pattern { .. }));
+    /// assert!(matches!(err, BagError::File(FileError::Pattern { .. })));
     /// ```
     pub fn read(&self) -> Result<Bag<String>> {
         if self.blocksize == 0 {
@@ -140,18 +144,12 @@ impl ReadText {
         let mut text = Vec::new();
         let mut origins = Vec::new();
         for path in files {
-            let meta = std::fs::metadata(&path).map_err(|e| io_error(&path, e))?;
-            if meta.is_dir() {
-                return Err(io_error(
-                    &path,
-                    io::Error::new(io::ErrorKind::IsADirectory, "is a directory, not a file"),
-                ));
-            }
+            let size = file_size(&path)?;
             let path: Arc<Path> = path.into();
             let blocks = if is_gz(&path) {
                 vec![Source::Gzip]
             } else {
-                split_blocks(meta.len(), self.blocksize)
+                split_blocks(size, self.blocksize)
             };
             for source in blocks {
                 let start = match source {
@@ -284,20 +282,8 @@ fn split_blocks(size: u64, blocksize: u64) -> Vec<Source> {
         .collect()
 }
 
-/// The sorted, deduplicated files matching `pattern`.
-fn expand_glob(pattern: &Path) -> Result<Vec<PathBuf>> {
-    files::expand_glob(pattern).map_err(|e| match e {
-        GlobError::Pattern { pattern, reason } => BagError::Pattern { pattern, reason },
-        GlobError::NoFiles { pattern } => BagError::NoFiles { pattern },
-        GlobError::Io { path, source } => io_error(&path, source),
-    })
-}
-
 fn io_error(path: &Path, source: io::Error) -> BagError {
-    BagError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    FileError::io(path, source).into()
 }
 
 /// The line without its `\n` or `\r\n`. A `\r` without a `\n` after it
@@ -453,7 +439,7 @@ impl<T: Item + Display> Bag<T> {
     /// partial one) in place.
     ///
     /// Errors: [`BagError::Invalid`] for a pattern without `*`;
-    /// [`BagError::Io`] naming the directory that cannot be created; a write
+    /// [`FileError::Io`](crate::FileError::Io) naming the directory that cannot be created; a write
     /// that fails inside a task comes back as [`BagError::Compute`] naming
     /// the task, with the failing file in its message.
     ///
@@ -490,35 +476,9 @@ impl<T: Item + Display> Bag<T> {
         pattern: impl AsRef<Path>,
         scheduler: &Scheduler,
     ) -> Result<Vec<PathBuf>> {
-        let pattern = pattern.as_ref();
-        let text = pattern.to_str().ok_or_else(|| {
-            BagError::Invalid(format!(
-                "to_textfiles: the pattern {:?} is not valid UTF-8",
-                pattern.to_string_lossy()
-            ))
-        })?;
-        if !text.contains('*') {
-            return Err(BagError::Invalid(format!(
-                "to_textfiles: the pattern {text:?} has no `*` to replace by the partition number"
-            )));
-        }
-        let n = self.npartitions();
-        let width = n.saturating_sub(1).to_string().len();
-        let paths: Vec<PathBuf> = (0..n)
-            .map(|i| PathBuf::from(text.replace('*', &format!("{i:0width$}"))))
-            .collect();
-        // Directories up front, once each, so a permission problem is a
-        // plain error before any partition is computed.
-        let mut dirs: Vec<&Path> = paths
-            .iter()
-            .filter_map(|p| p.parent())
-            .filter(|d| !d.as_os_str().is_empty())
-            .collect();
-        dirs.sort();
-        dirs.dedup();
-        for dir in dirs {
-            std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
-        }
+        let paths = numbered_paths("to_textfiles", pattern.as_ref(), self.npartitions())
+            .map_err(BagError::Invalid)?;
+        create_parents(&paths)?;
         let name = layer_name("to-textfiles");
         let tasks: Vec<_> = paths
             .iter()

@@ -2,10 +2,10 @@
 //! after a hash shuffle brings every group's rows into one partition.
 
 use std::collections::HashMap;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use arrow_array::{ArrayRef, RecordBatch, UInt32Array};
 use arrow_schema::SchemaRef;
+use dagwood_runtime::task::catch_panic;
 use dagwood_runtime::{BoxError, TaskError};
 
 use super::error::Result;
@@ -36,17 +36,6 @@ fn describe(names: &[String], arrays: &[ArrayRef], row: usize) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// The text of a panic's payload.
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "<non-string panic payload>".to_owned()
-    }
 }
 
 /// Runs `f` on each group of `batch` (rows with null keys dropped), in the
@@ -89,16 +78,16 @@ where
             group: describe(keys.names(), &arrays, first),
             source,
         };
-        let out = match catch_unwind(AssertUnwindSafe(|| f(group))) {
+        let out = match catch_panic(|| f(group)) {
             Ok(Ok(out)) => out,
             Ok(Err(e)) => return Err(TaskError::failed(named(e))),
-            Err(payload) => {
+            Err(TaskError::Panicked(text)) => {
                 return Err(TaskError::Panicked(format!(
-                    "{} (groupby apply on group ({}))",
-                    panic_text(payload.as_ref()),
+                    "{text} (groupby apply on group ({}))",
                     describe(keys.names(), &arrays, first)
                 )))
             }
+            Err(other) => return Err(other),
         };
         check_same_schema(schema, out.schema_ref(), "the result")
             .map_err(|e| TaskError::failed(named(e.into())))?;

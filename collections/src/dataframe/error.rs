@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::files::FileError;
+
 use arrow_schema::{ArrowError, DataType};
 
 /// What went wrong building or computing a DataFrame. Variants name the
@@ -36,29 +38,9 @@ pub enum DataFrameError {
         /// How it differs.
         message: String,
     },
-    /// A glob pattern that is malformed.
-    #[error("bad glob pattern {pattern:?}: {reason}")]
-    Pattern {
-        /// The pattern.
-        pattern: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// A glob pattern (or path) that matched no file.
-    #[error("no files match {pattern:?}")]
-    NoFiles {
-        /// The pattern.
-        pattern: String,
-    },
-    /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
+    /// A file could not be found, listed, read or written (see [`FileError`]).
+    #[error(transparent)]
+    File(#[from] FileError),
     /// A value that does not parse as its column's type, with where it is.
     #[error("{path}:{line}: column {column:?}: cannot parse {value:?} as {data_type}")]
     Parse {

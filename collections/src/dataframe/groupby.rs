@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
-use super::accumulate::Func;
-use super::aggregate::{bind_all, per_column, Agg};
+use super::aggregate::{
+    bind_all, per_column, Agg, Bound, Func, HashAggregate, Shape, DEFAULT_SPLIT_EVERY,
+};
 use super::error::{DataFrameError, Result};
 use super::expr::unknown_column;
-use super::hash_aggregate::{Bound, HashAggregate, Shape, DEFAULT_SPLIT_EVERY};
 use super::DataFrame;
 
 /// A frame grouped by key columns, from [`DataFrame::groupby`]. Aggregate

@@ -444,7 +444,7 @@ where
 {
     let stage = SplitStage::new(plan, df.npartitions());
     let m = stage.npartitions();
-    let layer = crate::array::layer_name(&format!("{op}-split"));
+    let layer = crate::keys::layer_name(&format!("{op}-split"));
     let op_name: Arc<str> = op.into();
     let splits: Vec<_> = (0..df.npartitions())
         .map(|i| {

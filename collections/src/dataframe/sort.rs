@@ -292,7 +292,7 @@ impl DataFrame {
             Ok(sampler.finish())
         });
         let mut b = TaskBuilder::new("sort-bounds")
-            .key(part_key(&crate::array::layer_name("sort-bounds"), 0));
+            .key(part_key(&crate::keys::layer_name("sort-bounds"), 0));
         let slots: Vec<ArgSlot<Sample>> = samples.iter().map(|s| b.input(s)).collect();
         b.build(move |args| {
             let samples = slots
@@ -402,7 +402,7 @@ impl DataFrame {
             })?;
             Ok(kept)
         });
-        let mut b = TaskBuilder::new("top").key(part_key(&crate::array::layer_name(op), 0));
+        let mut b = TaskBuilder::new("top").key(part_key(&crate::keys::layer_name(op), 0));
         let slots: Vec<ArgSlot<RecordBatch>> = chunks.iter().map(|c| b.input(c)).collect();
         let out_schema = schema.clone();
         let top = b.build(move |args| {

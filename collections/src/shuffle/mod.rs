@@ -68,6 +68,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use dagwood_runtime::task::lock;
 use dagwood_runtime::{ArgSlot, Delayed, Key, Partitioned, TaskBuilder, TaskError};
 
 pub(crate) use spill::Spill;
@@ -136,7 +137,7 @@ where
 {
     let stage = SplitStage::new(options, inputs.len());
     let split = Arc::new(split);
-    let split_layer = crate::array::layer_name(&format!("{op}-split"));
+    let split_layer = crate::keys::layer_name(&format!("{op}-split"));
     let splits: Vec<Delayed<ShuffleOut<T>>> = inputs
         .iter()
         .enumerate()
@@ -207,7 +208,7 @@ where
     F: Fn(Gather<T>, usize) -> Result<U, TaskError> + Send + Sync + 'static,
 {
     let finish = Arc::new(finish);
-    let gather_layer = crate::array::layer_name(op);
+    let gather_layer = crate::keys::layer_name(op);
     (0..m)
         .map(|j| {
             let mut b = TaskBuilder::new("shuffle-gather")
@@ -274,13 +275,7 @@ pub(crate) struct ShuffleOut<T> {
 impl<T> ShuffleOut<T> {
     /// Moves bucket `j` out; `input` names this split for the error message.
     fn take(&self, j: usize, input: usize) -> Result<Bucket<T>, TaskError> {
-        let bucket = self.buckets.get(j).and_then(|b| {
-            // A poisoned lock only means a panic elsewhere; the Option is whole.
-            match b.lock() {
-                Ok(mut g) => g.take(),
-                Err(poisoned) => poisoned.into_inner().take(),
-            }
-        });
+        let bucket = self.buckets.get(j).and_then(|b| lock(b).take());
         bucket.ok_or_else(|| {
             TaskError::failed(format!(
                 "internal error (a dagwood bug): shuffle bucket {j} of split {input} is missing or was already read"

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
+use dagwood_runtime::task::lock;
 use dagwood_runtime::BoxError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -229,11 +230,7 @@ impl SpillSpace {
     /// The spill directory of the current run, made if no task holds one.
     pub(crate) fn dir(&self) -> Result<Arc<SpillDir>, SpillError> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
-        // A panic elsewhere while the lock was held leaves a valid Weak.
-        let mut current = match self.current.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut current = lock(&self.current);
         if let Some(dir) = current.upgrade() {
             return Ok(dir);
         }

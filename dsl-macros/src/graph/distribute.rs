@@ -15,7 +15,7 @@
 //!         Ok(f(a, &b))                   // the user's tokens, untouched
 //!     })
 //! };
-//! ::dagwood_cluster::__macro::wire(&c);
+//! ::dagwood::__private::wire(&c);
 //! ```
 //!
 //! The `wire` call puts the bounds of travelling values on every binding's type
@@ -71,7 +71,7 @@ fn internal(name: &str) -> Ident {
 
 /// The compile-time check (and codec registration) of a binding's value type.
 fn wire(ident: &Ident) -> TokenStream {
-    quote_spanned!(ident.span()=> ::dagwood_cluster::__macro::wire(&#ident);)
+    quote_spanned!(ident.span()=> ::dagwood::__private::wire(&#ident);)
 }
 
 /// The `TaskBuilder` expression of one task.
@@ -132,7 +132,7 @@ mod tests {
     fn tasks_become_builders_with_wire_checks() {
         let out = expanded("#![distributed] let a = load(1); let b = f(a, &a); b");
         assert_eq!(out.matches("TaskBuilder :: new").count(), 2, "{out}");
-        assert_eq!(out.matches("__macro :: wire").count(), 2, "{out}");
+        assert_eq!(out.matches("__private :: wire").count(), 2, "{out}");
         // `a` is used by value and by reference: read once.
         assert_eq!(out.matches(". take (").count(), 1, "{out}");
         assert!(!out.contains("__exec"), "{out}");

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::future::Future;
 use super::state::{Fault, RunFn, TaskRef};
-use crate::graph::node::AnyValue;
+use crate::task::Value;
 use crate::TaskError;
 
 /// One argument of a submitted call, made by [`IntoFutureArg`].
@@ -15,10 +15,10 @@ pub struct FutureArg<T>(Kind<T>);
 enum Kind<T> {
     Value(T),
     /// A counted reference to the task, and how to get a `T` from its value.
-    Future(TaskRef, fn(AnyValue) -> Option<T>),
+    Future(TaskRef, fn(Value) -> Option<T>),
 }
 
-fn from_any<T: Clone + Send + Sync + 'static>(v: AnyValue) -> Option<T> {
+fn from_any<T: Clone + Send + Sync + 'static>(v: Value) -> Option<T> {
     let typed = v.downcast::<T>().ok()?;
     // Unique when no future or other task holds the value: move it out.
     Some(Arc::try_unwrap(typed).unwrap_or_else(|shared| (*shared).clone()))
@@ -55,7 +55,7 @@ impl<T: Clone + Send + Sync + 'static> IntoFutureArg<T> for &Future<T> {
 #[doc(hidden)]
 pub enum Slot<T> {
     Value(T),
-    Input(usize, fn(AnyValue) -> Option<T>),
+    Input(usize, fn(Value) -> Option<T>),
 }
 
 impl<T> FutureArg<T> {
@@ -71,7 +71,7 @@ impl<T> FutureArg<T> {
 }
 
 impl<T> Slot<T> {
-    fn resolve(self, values: &mut [Option<AnyValue>]) -> Result<T, TaskError> {
+    fn resolve(self, values: &mut [Option<Value>]) -> Result<T, TaskError> {
         match self {
             Slot::Value(v) => Ok(v),
             Slot::Input(i, get) => values
@@ -109,7 +109,7 @@ pub trait SubmitArgs<F, R, M>: Sized {
     fn bind(self, f: F) -> Bound;
 }
 
-fn boxed<R: Send + Sync + 'static>(r: R) -> AnyValue {
+fn boxed<R: Send + Sync + 'static>(r: R) -> Value {
     Arc::new(r)
 }
 
@@ -138,8 +138,8 @@ where
         let slot = self.into_future_arg().slot(&mut inputs);
         Bound {
             inputs,
-            run: Box::new(move |values: Vec<AnyValue>| {
-                let mut values: Vec<Option<AnyValue>> = values.into_iter().map(Some).collect();
+            run: Box::new(move |values: Vec<Value>| {
+                let mut values: Vec<Option<Value>> = values.into_iter().map(Some).collect();
                 let x = slot.resolve(&mut values).map_err(Fault::from)?;
                 Ok(boxed(f(x)))
             }),
@@ -162,8 +162,8 @@ macro_rules! tuple_args {
                 $(let $a = $a.into_future_arg().slot(&mut inputs);)+
                 Bound {
                     inputs,
-                    run: Box::new(move |values: Vec<AnyValue>| {
-                        let mut values: Vec<Option<AnyValue>> =
+                    run: Box::new(move |values: Vec<Value>| {
+                        let mut values: Vec<Option<Value>> =
                             values.into_iter().map(Some).collect();
                         $(let $a = $a.resolve(&mut values).map_err(Fault::from)?;)+
                         Ok(boxed(f($($a),+)))

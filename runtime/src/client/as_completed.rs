@@ -1,10 +1,11 @@
 //! [`AsCompleted`]: futures in the order their tasks finish.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use super::future::Future;
-use super::state::{lock, Completions, Waiter};
+use super::state::{Completions, Waiter};
+use crate::task::lock;
 
 /// An iterator over futures in the order they complete (finished, failed or
 /// cancelled), each exactly once; `next` blocks until one more is done
@@ -65,19 +66,18 @@ impl<T> AsCompleted<T> {
                 break i;
             }
             q = match deadline {
-                None => match self.done.cond.wait(q) {
-                    Ok(g) => g,
-                    Err(p) => p.into_inner(),
-                },
+                None => self
+                    .done
+                    .cond
+                    .wait(q)
+                    .unwrap_or_else(PoisonError::into_inner),
                 Some(d) => {
                     let now = std::time::Instant::now();
                     if now >= d {
                         return None;
                     }
-                    match self.done.cond.wait_timeout(q, d - now) {
-                        Ok((g, _)) => g,
-                        Err(p) => p.into_inner().0,
-                    }
+                    let waited = self.done.cond.wait_timeout(q, d - now);
+                    waited.unwrap_or_else(PoisonError::into_inner).0
                 }
             };
         };

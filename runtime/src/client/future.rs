@@ -6,7 +6,8 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::state::{lock, State, TaskRef, Waiter};
+use super::state::{State, TaskRef, Waiter};
+use crate::task::lock;
 use crate::{Error, Key, Result};
 
 /// Where a [`Future`]'s task stands.

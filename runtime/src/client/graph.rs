@@ -7,16 +7,16 @@
 //! client's table that waits for its input units, so the graph's tasks share
 //! the client's workers with everything else submitted.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use super::state::{lock, Fault, RunFn, Task, TaskRef};
+use super::state::{Fault, RunFn, Task, TaskRef};
 use crate::compute::{Computable, Outputs, Results};
 use crate::diagnostics::Hooks;
-use crate::graph::args::Args;
-use crate::graph::node::{AnyValue, Node, Op};
+use crate::graph::node::Node;
 use crate::plan::build::Arena;
 use crate::plan::fuse::Units;
+use crate::task::lock;
+use crate::task::{run_op, Args, Op, Value};
 use crate::{Key, TaskError};
 
 /// Builds the client tasks of `what`'s graph; returns the task that hands
@@ -58,11 +58,11 @@ where
         .iter()
         .map(|&o| unit_tasks[units.unit_of[o as usize] as usize].clone())
         .collect();
-    let finish: RunFn = Box::new(move |values: Vec<AnyValue>| {
+    let finish: RunFn = Box::new(move |values: Vec<Value>| {
         let out = what
             .extract(&mut Results(values.into_iter()))
             .map_err(|e| Fault::from(TaskError::failed(e)))?;
-        Ok(Arc::new(out) as AnyValue)
+        Ok(Arc::new(out) as Value)
     });
     // Not reported as a task: it only assembles the outputs.
     let result = Task::pending_with(
@@ -87,27 +87,18 @@ fn next_compute() -> u64 {
 /// unit's inputs, each next one the value of the one before (what the
 /// schedulers' `RunState::execute` does).
 fn run_unit(nodes: Vec<Arc<Node>>) -> RunFn {
-    Box::new(move |values: Vec<AnyValue>| {
+    Box::new(move |values: Vec<Value>| {
         let mut inputs = Some(values);
-        let mut carry: Option<AnyValue> = None;
+        let mut carry: Option<Value> = None;
         for node in &nodes {
-            let value = match &node.op {
-                Op::Value(v) => Ok(v.clone()),
-                Op::Call(f) => {
-                    let mut args = Args::with_capacity(node.inputs.len());
-                    match carry.take() {
-                        Some(prev) => args.push(prev),
-                        None => inputs
-                            .take()
-                            .unwrap_or_default()
-                            .into_iter()
-                            .for_each(|v| args.push(v)),
-                    }
-                    catch_unwind(AssertUnwindSafe(|| f(&mut args)))
-                        .unwrap_or_else(|payload| Err(TaskError::from_panic(payload)))
+            let mut args = Args::new();
+            if let Op::Call(_) = node.op {
+                match carry.take() {
+                    Some(prev) => args.push(prev),
+                    None => args = inputs.take().unwrap_or_default().into_iter().collect(),
                 }
-            };
-            match value {
+            }
+            match run_op(&node.op, &mut args) {
                 Ok(v) => carry = Some(v),
                 Err(cause) => {
                     return Err(Fault {

@@ -54,7 +54,7 @@ pub use as_completed::AsCompleted;
 pub use future::{Future, Status};
 pub use gather::{wait, GatherFuture, ResultFuture};
 
-use crate::graph::node::AnyValue;
+use crate::task::Value;
 use crate::{BoxError, Computable, Key, Result, TaskError};
 use pool::Pool;
 use pure::{name_of, pure_key, Dedup};
@@ -138,7 +138,7 @@ impl Drop for Inner {
     fn drop(&mut self) {
         self.pool.shut_down(self.on_drop);
         let me = std::thread::current().id();
-        let workers = std::mem::take(&mut *state::lock(&self.workers));
+        let workers = std::mem::take(&mut *crate::task::lock(&self.workers));
         // Dropped by one of its own tasks: that worker cannot join itself,
         // and the others wait for its task to end. They all stop on their
         // own once the queue is empty; detach them.
@@ -365,7 +365,7 @@ impl Client {
     pub fn scatter_one<T: Send + Sync + 'static>(&self, value: T) -> Future<T> {
         let key =
             Key::new("scatter").with_index(self.inner.counter.fetch_add(1, Ordering::Relaxed));
-        Future::from_ref(Task::finished(key, Arc::new(value) as AnyValue))
+        Future::from_ref(Task::finished(key, Arc::new(value) as Value))
     }
 
     /// Blocks until every future is done; their values in order, or the
@@ -472,7 +472,7 @@ where
                 .downcast::<std::result::Result<R, E>>()
                 .map_err(|_| Fault::from(TaskError::Panicked("a result of another type".into())))?;
             match Arc::try_unwrap(typed) {
-                Ok(Ok(r)) => Ok(Arc::new(r) as AnyValue),
+                Ok(Ok(r)) => Ok(Arc::new(r) as Value),
                 Ok(Err(e)) => Err(Fault::from(TaskError::failed(e))),
                 Err(_) => Err(Fault::from(TaskError::Panicked(
                     "a shared result value".into(),

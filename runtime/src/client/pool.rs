@@ -11,11 +11,12 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
-use super::state::{lock, Task};
+use super::state::Task;
 use super::OnDrop;
+use crate::task::lock;
 use crate::Error;
 
 const RUNNING: u8 = 0;
@@ -197,10 +198,7 @@ impl Pool {
                     continue;
                 }
                 q.sleeping += 1;
-                q = match self.cond.wait(q) {
-                    Ok(g) => g,
-                    Err(poisoned) => poisoned.into_inner(),
-                };
+                q = self.cond.wait(q).unwrap_or_else(PoisonError::into_inner);
                 q.sleeping -= 1;
                 spun = false;
                 continue;

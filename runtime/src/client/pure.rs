@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, Weak};
 
-use super::state::{lock, Task, TaskRef};
+use super::state::{Task, TaskRef};
+use crate::task::lock;
 use crate::Key;
 
 /// The readable name of a function: `inc` for a function item `crate::inc`,

@@ -8,22 +8,13 @@
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::task::Waker;
 use std::thread::Thread;
 
 use crate::diagnostics::{observe, Hooks};
-use crate::graph::node::AnyValue;
+use crate::task::{catch_panic, lock, Value};
 use crate::{BoxError, Error, Key, TaskError};
-
-/// Locks a mutex, ignoring poisoning: no code panics while holding these
-/// locks except through bugs, and the data inside stays consistent.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    match m.lock() {
-        Ok(g) => g,
-        Err(poisoned) => poisoned.into_inner(),
-    }
-}
 
 /// Why a task did not produce a value: the failing task's key and the cause.
 pub(crate) struct Failure {
@@ -86,7 +77,7 @@ impl std::error::Error for SharedCause {
 }
 
 /// The function of a task, applied to its inputs' values in argument order.
-pub(crate) type RunFn = Box<dyn FnOnce(Vec<AnyValue>) -> Result<AnyValue, Fault> + Send>;
+pub(crate) type RunFn = Box<dyn FnOnce(Vec<Value>) -> Result<Value, Fault> + Send>;
 
 /// A failure inside a task's function; `key` names a task of a fused chain
 /// when it is not the task's own key.
@@ -107,7 +98,7 @@ pub(crate) enum State {
     /// In the ready queue.
     Queued,
     Running,
-    Finished(AnyValue),
+    Finished(Value),
     Failed(Arc<Failure>),
     Cancelled,
     /// No one holds it any more: result dropped or work skipped.
@@ -215,7 +206,7 @@ impl Task {
     }
 
     /// A task holding a value already (`scatter`), with one reference.
-    pub(crate) fn finished(key: Key, value: AnyValue) -> TaskRef {
+    pub(crate) fn finished(key: Key, value: Value) -> TaskRef {
         TaskRef(Task::with_state(
             key,
             State::Finished(value),
@@ -366,11 +357,8 @@ impl Task {
         let result = observe(
             &self.hooks,
             || &self.key,
-            |r: &Result<AnyValue, Fault>| r.is_err(),
-            || {
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(values)))
-                    .unwrap_or_else(|payload| Err(TaskError::from_panic(payload).into()))
-            },
+            |r: &Result<Value, Fault>| r.is_err(),
+            || catch_panic(|| run(values)).unwrap_or_else(|cause| Err(cause.into())),
         );
         let outcome = match result {
             Ok(v) => Outcome::Finished(v),
@@ -452,7 +440,7 @@ impl Task {
 
 /// How a task ended.
 pub(crate) enum Outcome {
-    Finished(AnyValue),
+    Finished(Value),
     Failed(Arc<Failure>),
     Cancelled,
 }

@@ -8,7 +8,7 @@
 
 use std::borrow::Borrow;
 use std::cell::RefCell;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Instant;
 
 use crate::{Error, Key};
@@ -147,21 +147,69 @@ pub struct GlobalCallback {
 /// Activates `cb` for every computation, on any thread, while the guard lives.
 pub fn register_global(cb: Arc<dyn Callback>) -> GlobalCallback {
     let id = next_id();
-    match GLOBAL.write() {
-        Ok(mut g) => g.push((id, cb)),
-        Err(poisoned) => poisoned.into_inner().push((id, cb)),
-    }
+    GLOBAL
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push((id, cb));
     GlobalCallback { id }
 }
 
 impl Drop for GlobalCallback {
     fn drop(&mut self) {
-        match GLOBAL.write() {
-            Ok(mut g) => g.retain(|(id, _)| *id != self.id),
-            Err(poisoned) => poisoned.into_inner().retain(|(id, _)| *id != self.id),
-        }
+        GLOBAL
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|(id, _)| *id != self.id);
     }
 }
+
+/// The `scoped`, `register` and `run` methods of a diagnostics type (the
+/// progress bar, the profilers) whose field `inner` is its [`Callback`],
+/// written once for all of them. `$check` is a statement of the example
+/// that checks what the type saw of the three computations it was active
+/// for (`x` is the instance).
+macro_rules! activation_methods {
+    ($ty:ident, $check:literal) => {
+        #[doc = concat!(
+            "Makes this `", stringify!($ty), "` active for the computations ",
+            "started on this thread while the returned guard lives (Dask's `with ",
+            stringify!($ty), "():`).\n\n",
+            "```\n",
+            "use dagwood_runtime::diagnostics::", stringify!($ty), ";\n",
+            "use dagwood_runtime::delayed;\n",
+            "let x = ", stringify!($ty), "::new();\n",
+            "let guard = x.scoped();\n",
+            "assert_eq!(delayed(20).map(\"double\", |v: &i32| v * 2).compute().unwrap(), 40);\n",
+            "drop(guard);\n",
+            "delayed(1).map(\"unseen\", |v: &i32| v + 1).compute().unwrap();\n",
+            "let guard = x.register();\n",
+            "assert_eq!(delayed(2).map(\"inc\", |v: &i32| v + 1).compute().unwrap(), 3);\n",
+            "drop(guard);\n",
+            "let v = x.run(|| delayed(3).map(\"square\", |v: &i32| v * v).compute()).unwrap();\n",
+            "assert_eq!(v, 9);\n",
+            $check, "\n",
+            "```"
+        )]
+        pub fn scoped(&self) -> $crate::diagnostics::ScopedCallback {
+            $crate::diagnostics::scoped_callback(self.inner.clone())
+        }
+
+        /// Makes it active for the computations started on any thread while
+        /// the returned guard lives (Dask's `register()`); see
+        /// [`scoped`](Self::scoped) for an example.
+        pub fn register(&self) -> $crate::diagnostics::GlobalCallback {
+            $crate::diagnostics::register_global(self.inner.clone())
+        }
+
+        /// Runs `f` with it active on this thread, and returns `f`'s result;
+        /// see [`scoped`](Self::scoped) for an example.
+        pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
+            let _guard = self.scoped();
+            f()
+        }
+    };
+}
+pub(crate) use activation_methods;
 
 /// The callbacks of one computation, captured when it starts.
 #[derive(Clone, Default)]
@@ -198,10 +246,8 @@ impl Hooks {
         let mut all: Vec<Arc<dyn Callback>> = SCOPED
             .try_with(|s| s.borrow().iter().map(|(_, c)| c.clone()).collect())
             .unwrap_or_default();
-        match GLOBAL.read() {
-            Ok(g) => all.extend(g.iter().map(|(_, c)| c.clone())),
-            Err(poisoned) => all.extend(poisoned.into_inner().iter().map(|(_, c)| c.clone())),
-        }
+        let global = GLOBAL.read().unwrap_or_else(PoisonError::into_inner);
+        all.extend(global.iter().map(|(_, c)| c.clone()));
         if all.is_empty() {
             return Hooks(None);
         }

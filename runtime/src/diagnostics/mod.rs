@@ -13,7 +13,11 @@
 //! `dagwood.execute` and `dagwood.run_static` around optimisation and
 //! execution, for any `tracing` subscriber.
 //!
+//! The progress bar and the timeline picture need the feature `diagnostics`
+//! (on by default); the rest is always there.
+//!
 //! ```
+//! # #[cfg(feature = "diagnostics")] {
 //! use dagwood_runtime::diagnostics::{with_progress, Profiler, ResourceProfiler};
 //! use dagwood_runtime::{delayed, sum};
 //!
@@ -29,12 +33,15 @@
 //! prof.write_chrome_trace(dir.join("dagwood-doc-mod-trace.json")).unwrap();
 //! // The graph as DOT (and SVG, where Graphviz is installed).
 //! total.visualize(dir.join("dagwood-doc-mod-graph.dot")).unwrap();
+//! # }
 //! ```
 
 mod callback;
 mod profiler;
+#[cfg(feature = "diagnostics")]
 mod progress;
 mod resource;
+#[cfg(feature = "diagnostics")]
 mod timeline;
 mod trace;
 mod visualize;
@@ -43,6 +50,7 @@ pub use callback::{
     register_global, scoped_callback, Callback, GlobalCallback, ScopedCallback, TaskEvent,
 };
 pub use profiler::{Profiler, TaskRecord};
+#[cfg(feature = "diagnostics")]
 pub use progress::{with_progress, ProgressBar, ProgressState};
 pub use resource::{ResourceProfiler, ResourceSample};
 pub use visualize::{ColorBy, GraphFiles, VisualizeOptions};

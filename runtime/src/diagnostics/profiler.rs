@@ -8,8 +8,9 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::callback::{register_global, scoped_callback, Callback, GlobalCallback, ScopedCallback};
+use super::callback::{activation_methods, Callback};
 use super::{ResourceProfiler, TaskEvent};
+use crate::task::lock;
 use crate::{Error, Key};
 
 /// Buffers per profiler; workers beyond share them (still correct: each is
@@ -22,12 +23,7 @@ struct Buffer(Mutex<Vec<TaskRecord>>);
 
 impl Buffer {
     fn lock(&self) -> MutexGuard<'_, Vec<TaskRecord>> {
-        // Pushing cannot panic half-way through a record: a poisoned buffer
-        // holds whole records.
-        match self.0.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+        lock(&self.0)
     }
 }
 
@@ -170,49 +166,10 @@ impl Profiler {
         self.inner.resources.as_ref()
     }
 
-    /// Records the computations started on this thread while the returned
-    /// guard lives.
-    ///
-    /// ```
-    /// use dagwood_runtime::diagnostics::Profiler;
-    /// use dagwood_runtime::delayed;
-    /// let prof = Profiler::new();
-    /// let guard = prof.scoped();
-    /// delayed(1).map("inc", |v: &i32| v + 1).compute().unwrap();
-    /// drop(guard);
-    /// delayed(1).map("not-recorded", |v: &i32| v + 1).compute().unwrap();
-    /// assert_eq!(prof.records().len(), 2); // the constant and inc
-    /// ```
-    pub fn scoped(&self) -> ScopedCallback {
-        scoped_callback(self.inner.clone())
-    }
-
-    /// Records the computations started on any thread while the returned
-    /// guard lives.
-    ///
-    /// ```
-    /// use dagwood_runtime::diagnostics::Profiler;
-    /// let prof = Profiler::new();
-    /// let guard = prof.register();
-    /// drop(guard);
-    /// ```
-    pub fn register(&self) -> GlobalCallback {
-        register_global(self.inner.clone())
-    }
-
-    /// Runs `f` with this profiler active on this thread, and returns its result.
-    ///
-    /// ```
-    /// use dagwood_runtime::diagnostics::Profiler;
-    /// use dagwood_runtime::delayed;
-    /// let prof = Profiler::new();
-    /// let v = prof.run(|| delayed(3).map("square", |v: &i32| v * v).compute()).unwrap();
-    /// assert_eq!((v, prof.records().len()), (9, 2));
-    /// ```
-    pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _guard = self.scoped();
-        f()
-    }
+    activation_methods!(
+        Profiler,
+        "assert_eq!(x.records().len(), 6); // three constants, double, inc, square"
+    );
 
     /// Every task recorded so far, ordered by start.
     ///

@@ -7,13 +7,14 @@
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressDrawTarget, ProgressStyle, TermLike};
 
-use super::callback::{register_global, scoped_callback, Callback, GlobalCallback, ScopedCallback};
+use super::callback::{activation_methods, Callback};
 use super::TaskEvent;
+use crate::task::lock;
 use crate::Error;
 
 /// Counters per worker, each on its own cache line so that workers never
@@ -233,44 +234,10 @@ impl ProgressBar {
         self.map_config(|c| c.writer = Some(writer))
     }
 
-    /// Shows the bar for computations started on this thread while the
-    /// returned guard lives (Dask's `with ProgressBar():`).
-    ///
-    /// ```
-    /// use dagwood_runtime::diagnostics::ProgressBar;
-    /// use dagwood_runtime::delayed;
-    /// let _bar = ProgressBar::new().scoped();
-    /// assert_eq!(delayed(20).map("double", |v: &i32| v * 2).compute().unwrap(), 40);
-    /// ```
-    pub fn scoped(&self) -> ScopedCallback {
-        scoped_callback(self.inner.clone())
-    }
-
-    /// Shows the bar for computations started on any thread while the
-    /// returned guard lives (Dask's `ProgressBar().register()`).
-    ///
-    /// ```
-    /// use dagwood_runtime::diagnostics::ProgressBar;
-    /// let guard = ProgressBar::new().register();
-    /// drop(guard); // unregistered
-    /// ```
-    pub fn register(&self) -> GlobalCallback {
-        register_global(self.inner.clone())
-    }
-
-    /// Runs `f` with this bar active on this thread, and returns its result.
-    ///
-    /// ```
-    /// use dagwood_runtime::diagnostics::ProgressBar;
-    /// use dagwood_runtime::delayed;
-    /// let bar = ProgressBar::new();
-    /// let v = bar.run(|| delayed(2).map("square", |v: &i32| v * v).compute()).unwrap();
-    /// assert_eq!((v, bar.state().done), (4, 2));
-    /// ```
-    pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _guard = self.scoped();
-        f()
-    }
+    activation_methods!(
+        ProgressBar,
+        "assert_eq!(x.state().done, 2); // the last run: a constant and square"
+    );
 
     /// Counts of the current or last run.
     ///
@@ -305,12 +272,7 @@ pub fn with_progress<R>(f: impl FnOnce() -> R) -> R {
 
 impl Inner {
     fn lock(&self) -> MutexGuard<'_, RunState> {
-        // Only this module holds the lock, never across user code: a poisoned
-        // lock still holds whole counts.
-        match self.state.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+        lock(&self.state)
     }
 
     fn done(&self) -> u64 {
@@ -364,19 +326,16 @@ impl Inner {
             let spawned = std::thread::Builder::new()
                 .name("dagwood-progress".into())
                 .spawn(move || {
-                    let (lock, cv) = &*stop;
-                    let mut stopped = match lock.lock() {
-                        Ok(g) => g,
-                        Err(poisoned) => poisoned.into_inner(),
-                    };
+                    let (flag, cv) = &*stop;
+                    let mut stopped = lock(flag);
                     // Draws happen with the stop lock held, so once `end` has
                     // set the flag no draw of this thread can follow the
                     // final one: `end` need not wait for the thread to exit.
                     while !*stopped {
-                        stopped = match cv.wait_timeout(stopped, refresh) {
-                            Ok((g, _)) => g,
-                            Err(poisoned) => poisoned.into_inner().0,
-                        };
+                        stopped = cv
+                            .wait_timeout(stopped, refresh)
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .0;
                         if *stopped {
                             break;
                         }
@@ -400,11 +359,8 @@ impl Inner {
 impl Shown {
     fn end(self, done: u64, failed: Option<&str>) {
         {
-            let (lock, cv) = &*self.stop;
-            match lock.lock() {
-                Ok(mut g) => *g = true,
-                Err(poisoned) => *poisoned.into_inner() = true,
-            }
+            let (flag, cv) = &*self.stop;
+            *lock(flag) = true;
             cv.notify_all();
         }
         let was_hidden = self.bar.is_hidden();
@@ -516,10 +472,7 @@ impl std::fmt::Debug for SharedWriter {
 
 impl SharedWriter {
     fn with<R>(&self, f: impl FnOnce(&mut dyn Write) -> std::io::Result<R>) -> std::io::Result<R> {
-        match self.0.lock() {
-            Ok(mut w) => f(&mut **w),
-            Err(poisoned) => f(&mut **poisoned.into_inner()),
-        }
+        f(&mut **lock(&self.0))
     }
 }
 

@@ -5,11 +5,12 @@
 //! `/proc/self/stat` (user + system CPU time). Elsewhere
 //! [`ResourceProfiler::is_supported`] is false and no samples are taken.
 
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::callback::{register_global, scoped_callback, Callback, GlobalCallback, ScopedCallback};
+use super::callback::{activation_methods, Callback};
+use crate::task::lock;
 use crate::Error;
 
 /// The process's memory and CPU at one moment.
@@ -160,14 +161,6 @@ impl std::fmt::Debug for ResourceProfiler {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The locks here guard plain data that no code leaves half-written.
-    match m.lock() {
-        Ok(g) => g,
-        Err(poisoned) => poisoned.into_inner(),
-    }
-}
-
 impl ResourceProfiler {
     /// A resource profiler sampling every 50 ms.
     ///
@@ -217,40 +210,10 @@ impl ResourceProfiler {
         read_proc().is_some()
     }
 
-    /// Samples during the computations started on this thread while the
-    /// returned guard lives.
-    ///
-    /// ```
-    /// let res = dagwood_runtime::diagnostics::ResourceProfiler::new();
-    /// let _guard = res.scoped();
-    /// ```
-    pub fn scoped(&self) -> ScopedCallback {
-        scoped_callback(self.inner.clone())
-    }
-
-    /// Samples during the computations started on any thread while the
-    /// returned guard lives.
-    ///
-    /// ```
-    /// let res = dagwood_runtime::diagnostics::ResourceProfiler::new();
-    /// drop(res.register());
-    /// ```
-    pub fn register(&self) -> GlobalCallback {
-        register_global(self.inner.clone())
-    }
-
-    /// Runs `f` with this profiler active on this thread, and returns its result.
-    ///
-    /// ```
-    /// use dagwood_runtime::diagnostics::ResourceProfiler;
-    /// use dagwood_runtime::delayed;
-    /// let res = ResourceProfiler::new();
-    /// assert_eq!(res.run(|| delayed(2).compute()).unwrap(), 2);
-    /// ```
-    pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _guard = self.scoped();
-        f()
-    }
+    activation_methods!(
+        ResourceProfiler,
+        "let _ = x.samples(); // samples come every interval; this run may be too short for any"
+    );
 
     /// Every sample taken so far, oldest first.
     ///
@@ -322,10 +285,10 @@ impl Callback for Inner {
                 let (flag, cv) = &*stop2;
                 let mut stopped = lock(flag);
                 while !*stopped {
-                    stopped = match cv.wait_timeout(stopped, interval) {
-                        Ok((g, _)) => g,
-                        Err(poisoned) => poisoned.into_inner().0,
-                    };
+                    stopped = cv
+                        .wait_timeout(stopped, interval)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
                     // The last sample is taken after the stop signal too: the
                     // state at the end of the run.
                     take_sample(&samples);

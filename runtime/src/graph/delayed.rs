@@ -4,10 +4,9 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use super::args::Args;
 use super::hints::{Combiner, Hints, PartCodec, Partitioned, Reduction};
-use super::node::{next_id, AnyValue, Node, Op};
-use super::wire::ValueType;
+use super::node::{next_id, Inputs, Node};
+use crate::task::{Args, Op, OpFn, Value, ValueType};
 use crate::{BoxError, Key, Result, Scheduler, TaskError};
 
 /// A lazy value of type `T`: a cheap, clonable handle to a node of a task graph.
@@ -63,7 +62,7 @@ pub fn delayed<T: Send + Sync + 'static>(value: T) -> Delayed<T> {
     Delayed::from_node(Node {
         id,
         key: Key::new("delayed").with_index(id),
-        inputs: Box::new([]),
+        inputs: Inputs::new(),
         op: Op::Value(Arc::new(value)),
         recompute: false,
         ty: ValueType::of::<T>,
@@ -279,7 +278,7 @@ impl<T: Send + Sync + 'static> ArgSlot<T> {
 pub struct TaskBuilder {
     name: &'static str,
     key: Option<Key>,
-    inputs: Vec<Arc<Node>>,
+    inputs: Inputs,
     recompute: bool,
     hints: Hints,
 }
@@ -290,7 +289,7 @@ impl TaskBuilder {
         TaskBuilder {
             name,
             key: None,
-            inputs: Vec::new(),
+            inputs: Inputs::new(),
             recompute: false,
             hints: Hints::default(),
         }
@@ -445,7 +444,7 @@ impl TaskBuilder {
         F: Fn(&mut Args) -> Result<R, TaskError> + Send + Sync + 'static,
     {
         self.finish(Arc::new(move |args: &mut Args| {
-            f(args).map(|r| Arc::new(r) as AnyValue)
+            f(args).map(|r| Arc::new(r) as Value)
         }))
     }
 
@@ -458,12 +457,12 @@ impl TaskBuilder {
         F: Fn(&mut Args) -> Result<std::result::Result<R, E>, TaskError> + Send + Sync + 'static,
     {
         self.finish(Arc::new(move |args: &mut Args| match f(args)? {
-            Ok(r) => Ok(Arc::new(r) as AnyValue),
+            Ok(r) => Ok(Arc::new(r) as Value),
             Err(e) => Err(TaskError::Failed(e.into())),
         }))
     }
 
-    fn finish<R: Send + Sync + 'static>(self, op: Arc<super::node::OpFn>) -> Delayed<R> {
+    fn finish<R: Send + Sync + 'static>(self, op: Arc<OpFn>) -> Delayed<R> {
         let id = next_id();
         let ninputs = self.inputs.len();
         let key = self
@@ -472,7 +471,7 @@ impl TaskBuilder {
         Delayed::from_node(Node {
             id,
             key,
-            inputs: self.inputs.into_boxed_slice(),
+            inputs: self.inputs,
             op: Op::Call(op),
             recompute: self.recompute,
             ty: ValueType::of::<R>,

@@ -3,7 +3,7 @@
 //!
 //! The local schedulers ignore both. A distributed backend (the cluster
 //! backend in `dagwood-cluster`) reads them through
-//! [`WireGraph`](super::wire::WireGraph) to move less data between
+//! [`WireGraph`](crate::WireGraph) to move less data between
 //! processes:
 //!
 //! * **Parts.** A shuffle's split task produces one value holding a bucket
@@ -26,8 +26,7 @@ use std::any::type_name;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use super::node::AnyValue;
-use super::wire::{Value, ValueType};
+use crate::task::{Value, ValueType};
 use crate::TaskError;
 
 /// A value made of numbered parts that different tasks read separately (a
@@ -79,7 +78,7 @@ pub trait Partitioned: Send + Sync + Sized + 'static {
 type EncodedParts = Vec<(usize, Vec<u8>)>;
 
 /// The type-erased [`Partitioned`] implementation of a value type, as a
-/// backend finds it in [`WireGraph::part_codec`](super::wire::WireGraph::part_codec).
+/// backend finds it in [`WireGraph::part_codec`](crate::WireGraph::part_codec).
 #[derive(Clone, Copy)]
 pub struct PartCodec {
     encode: fn(&Value, usize, &mut Vec<u8>) -> Result<(), TaskError>,
@@ -194,7 +193,7 @@ where
             })?;
             xs.push(Arc::try_unwrap(v).unwrap_or_else(|shared| (*shared).clone()));
         }
-        f(xs).map(|r| Arc::new(r) as AnyValue)
+        f(xs).map(|r| Arc::new(r) as Value)
     })
 }
 

@@ -4,39 +4,30 @@
 //! subgraph lives as long as some handle reaches it. Nodes are immutable once
 //! built; running a graph never changes them, so it can run again.
 
-use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use super::args::Args;
+use smallvec::SmallVec;
+
 use super::hints::Hints;
-use super::wire::ValueType;
-use crate::{Key, TaskError};
+use crate::task::{Op, ValueType};
+use crate::Key;
 
-/// A task result while it travels between tasks: shared, typed only at the edges.
-pub(crate) type AnyValue = Arc<dyn Any + Send + Sync>;
-
-/// The function a task runs on its gathered inputs.
-pub(crate) type OpFn = dyn Fn(&mut Args) -> Result<AnyValue, TaskError> + Send + Sync;
-
-pub(crate) enum Op {
-    /// A value known when the graph was built (`delayed(value)`).
-    Value(AnyValue),
-    /// A function of the node's inputs.
-    Call(Arc<OpFn>),
-}
+/// A node's inputs: up to two inline (an elementwise pair, a chain), so most
+/// nodes need no allocation of their own for them.
+pub(crate) type Inputs = SmallVec<[Arc<Node>; 2]>;
 
 pub(crate) struct Node {
     /// Unique for the life of the process: identifies shared subgraphs.
     pub(crate) id: u64,
     pub(crate) key: Key,
-    pub(crate) inputs: Box<[Arc<Node>]>,
+    pub(crate) inputs: Inputs,
     pub(crate) op: Op,
     /// Cheap to recompute: a copy may run next to each consumer instead of
     /// one result being held for all of them.
     pub(crate) recompute: bool,
     /// The type of the value the node produces (for backends that must
-    /// serialize it, see [`wire`](super::wire)); a function pointer keeps
+    /// serialize it, see [`WireGraph`](crate::WireGraph)); a function pointer keeps
     /// the node one word larger only.
     pub(crate) ty: fn() -> ValueType,
     /// Declarations for distributed backends (see [`hints`](super::hints));
@@ -51,7 +42,7 @@ pub(crate) fn next_id() -> u64 {
 }
 
 impl Node {
-    pub(crate) fn new(key: Key, inputs: Box<[Arc<Node>]>, op: Op, ty: fn() -> ValueType) -> Node {
+    pub(crate) fn new(key: Key, inputs: Inputs, op: Op, ty: fn() -> ValueType) -> Node {
         Node {
             id: next_id(),
             key,
@@ -68,10 +59,15 @@ impl Drop for Node {
     // A chain of a million lazy calls must not overflow the stack when its last
     // handle goes: unlink inputs iteratively instead of recursing through Arc drops.
     fn drop(&mut self) {
-        let mut stack: Vec<Arc<Node>> = std::mem::take(&mut self.inputs).into_vec();
+        if self.inputs.is_empty() {
+            return;
+        }
+        // Inline for the usual few: dropping a node allocates nothing.
+        let mut stack: SmallVec<[Arc<Node>; 8]> =
+            std::mem::take(&mut self.inputs).into_iter().collect();
         while let Some(node) = stack.pop() {
             if let Ok(mut inner) = Arc::try_unwrap(node) {
-                stack.extend(std::mem::take(&mut inner.inputs).into_vec());
+                stack.extend(std::mem::take(&mut inner.inputs));
             }
         }
     }

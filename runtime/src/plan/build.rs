@@ -26,6 +26,12 @@ impl Csr {
         csr
     }
 
+    /// Appends one row.
+    pub(crate) fn push_row(&mut self, row: impl IntoIterator<Item = u32>) {
+        self.items.extend(row);
+        self.start.push(self.items.len() as u32);
+    }
+
     pub(crate) fn row(&self, i: usize) -> &[u32] {
         &self.items[self.start[i] as usize..self.start[i + 1] as usize]
     }
@@ -103,47 +109,54 @@ impl Arena {
     pub(crate) fn build(roots: &[Arc<Node>]) -> Arena {
         let mut index: IdMap<u32> = IdMap::default();
         let mut nodes: Vec<Arc<Node>> = Vec::new();
-        let mut dep_rows: Vec<Vec<u32>> = Vec::new();
-        // (node, next input, arena indices of the inputs seen so far)
-        let mut stack: Vec<(&Arc<Node>, usize, Vec<u32>)> = Vec::new();
+        // Rows in arena order, written as each node is placed.
+        let mut deps = Csr {
+            start: vec![0],
+            items: Vec::new(),
+        };
+        // The arena indices of the inputs seen so far of every node on the
+        // stack, back to back (a node's run starts at its `start`): no
+        // allocation per node.
+        let mut seen: Vec<u32> = Vec::new();
+        // (node, next input, start of its inputs in `seen`)
+        let mut stack: Vec<(&Arc<Node>, usize, usize)> = Vec::new();
         let mut outputs = Vec::with_capacity(roots.len());
         for root in roots {
             if let Some(&i) = index.get(&root.id) {
                 outputs.push(i);
                 continue;
             }
-            stack.push((root, 0, Vec::with_capacity(root.inputs.len())));
-            while let Some((node, next, deps)) = stack.last_mut() {
-                if let Some(input) = node.inputs.get(*next) {
-                    *next += 1;
+            stack.push((root, 0, seen.len()));
+            while let Some(top) = stack.last_mut() {
+                if let Some(input) = top.0.inputs.get(top.1) {
+                    top.1 += 1;
                     if input.recompute && input.inputs.is_empty() {
-                        deps.push(nodes.len() as u32);
+                        seen.push(nodes.len() as u32);
                         nodes.push(input.clone());
-                        dep_rows.push(Vec::new());
+                        deps.push_row(std::iter::empty());
                     } else if let Some(&i) = index.get(&input.id) {
-                        deps.push(i);
+                        seen.push(i);
                     } else {
                         // The persistent DAG is acyclic by construction (a node
                         // exists before anything can refer to it), so a node not
                         // yet indexed is not on the stack either.
-                        stack.push((input, 0, Vec::with_capacity(input.inputs.len())));
+                        stack.push((input, 0, seen.len()));
                     }
                 } else {
-                    let Some((node, _, deps)) = stack.pop() else {
+                    let Some((node, _, start)) = stack.pop() else {
                         break;
                     };
                     let i = nodes.len() as u32;
                     index.insert(node.id, i);
                     nodes.push(node.clone());
-                    dep_rows.push(deps);
-                    if let Some((_, _, parent_deps)) = stack.last_mut() {
-                        parent_deps.push(i);
-                    }
+                    deps.push_row(seen.drain(start..));
+                    // An input of the node below it on the stack.
+                    seen.push(i);
                 }
             }
+            seen.clear();
             outputs.push(index[&root.id]);
         }
-        let deps = Csr::from_rows(dep_rows.into_iter());
         let dependents = deps.transpose(nodes.len());
         Arena {
             nodes,

@@ -2,6 +2,7 @@
 
 pub(crate) mod build;
 pub(crate) mod fuse;
+pub(crate) mod wire;
 
 use std::path::Path;
 use std::sync::Arc;

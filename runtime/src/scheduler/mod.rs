@@ -4,7 +4,7 @@ mod run;
 mod sync;
 mod threads;
 
-use std::sync::RwLock;
+use std::sync::{PoisonError, RwLock};
 
 pub use threads::Threads;
 
@@ -36,18 +36,15 @@ impl Scheduler {
     /// The default scheduler: [`set_default_scheduler`]'s choice, else
     /// threads over all cores.
     pub fn current() -> Scheduler {
-        match DEFAULT.read() {
-            Ok(g) => g.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
-        .unwrap_or_default()
+        DEFAULT
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .unwrap_or_default()
     }
 
     /// Runs the units of a plan; the outputs come back in request order.
-    pub(crate) fn run(
-        &self,
-        state: RunState<'_>,
-    ) -> crate::Result<Vec<crate::graph::node::AnyValue>> {
+    pub(crate) fn run(&self, state: RunState<'_>) -> crate::Result<Vec<crate::task::Value>> {
         match self {
             // One unit has no parallelism to offer: waking a worker would only
             // add latency, so it runs on the caller.
@@ -85,8 +82,5 @@ static DEFAULT: RwLock<Option<Scheduler>> = RwLock::new(None);
 /// set_default_scheduler(Scheduler::default());
 /// ```
 pub fn set_default_scheduler(s: Scheduler) {
-    match DEFAULT.write() {
-        Ok(mut g) => *g = Some(s),
-        Err(poisoned) => *poisoned.into_inner() = Some(s),
-    }
+    *DEFAULT.write().unwrap_or_else(PoisonError::into_inner) = Some(s);
 }

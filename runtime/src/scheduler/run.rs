@@ -1,20 +1,18 @@
 //! What every scheduler does per unit: gather inputs, run the tasks, catch
 //! failures, hand the result on and release inputs after their last use.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Mutex;
 
 use crate::diagnostics::{observe, Hooks};
-use crate::graph::args::Args;
-use crate::graph::node::{AnyValue, Op};
 use crate::plan::build::Arena;
 use crate::plan::fuse::Units;
+use crate::task::{lock, run_op, Args, Op, Value};
 use crate::{Error, TaskError};
 
 /// A unit's result waiting for its consumers.
 struct Slot {
-    value: Mutex<Option<AnyValue>>,
+    value: Mutex<Option<Value>>,
     /// Shares not yet handed out; the last one moves the value out of the slot,
     /// so memory is released the moment the last consumer has its inputs.
     shares: AtomicU32,
@@ -78,14 +76,14 @@ impl<'p> RunState<'p> {
 
     /// Runs unit `u`; returns false if it (or an earlier task) failed.
     pub(crate) fn execute(&self, u: usize) -> bool {
-        let mut carry: Option<AnyValue> = None;
+        let mut carry: Option<Value> = None;
         for t in self.units.tasks(u) {
             // No task starts once a failure has been seen.
             if self.has_failed() {
                 return false;
             }
             let node = &self.arena.nodes[t];
-            let mut args = Args::with_capacity(node.inputs.len());
+            let mut args = Args::new();
             if let Op::Call(_) = node.op {
                 match carry.take() {
                     // Inside a fused chain the only input is the previous task's value.
@@ -100,12 +98,8 @@ impl<'p> RunState<'p> {
             let value = observe(
                 &self.hooks,
                 || &node.key,
-                |r: &Result<AnyValue, TaskError>| r.is_err(),
-                || match &node.op {
-                    Op::Value(v) => Ok(v.clone()),
-                    Op::Call(f) => catch_unwind(AssertUnwindSafe(|| f(&mut args)))
-                        .unwrap_or_else(|payload| Err(TaskError::from_panic(payload))),
-                },
+                |r: &Result<Value, TaskError>| r.is_err(),
+                || run_op(&node.op, &mut args),
             );
             match value {
                 Ok(v) => carry = Some(v),
@@ -119,9 +113,7 @@ impl<'p> RunState<'p> {
             }
         }
         if self.units.shares[u] > 0 {
-            if let Ok(mut slot) = self.slots[u].value.lock() {
-                *slot = carry;
-            }
+            *lock(&self.slots[u].value) = carry;
         }
         true
     }
@@ -136,24 +128,16 @@ impl<'p> RunState<'p> {
     }
 
     /// One share of unit `u`'s result: the last share takes it out of the slot.
-    fn share(&self, u: usize) -> AnyValue {
-        // A poisoned lock only means a panic elsewhere while it was held; the
-        // Option inside is still whole.
-        let mut slot = match self.slots[u].value.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+    fn share(&self, u: usize) -> Value {
+        let mut slot = lock(&self.slots[u].value);
         let last = self.slots[u].shares.fetch_sub(1, Ordering::AcqRel) == 1;
         let value = if last { slot.take() } else { slot.clone() };
         // Every consumer runs after its producer stored the value: present by construction.
-        value.unwrap_or_else(|| std::sync::Arc::new(()) as AnyValue)
+        value.unwrap_or_else(|| std::sync::Arc::new(()) as Value)
     }
 
     fn fail(&self, e: Error) {
-        let mut first = match self.error.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut first = lock(&self.error);
         if first.is_none() {
             *first = Some(e);
         }
@@ -161,11 +145,8 @@ impl<'p> RunState<'p> {
     }
 
     /// The requested outputs, or the first failure.
-    pub(crate) fn finish(self) -> Result<Vec<AnyValue>, Error> {
-        let err = match self.error.lock() {
-            Ok(mut g) => g.take(),
-            Err(poisoned) => poisoned.into_inner().take(),
-        };
+    pub(crate) fn finish(self) -> Result<Vec<Value>, Error> {
+        let err = lock(&self.error).take();
         if self.owns_hooks {
             self.hooks.finish(err.as_ref());
         }

@@ -24,7 +24,11 @@ use parquet::file::properties::WriterProperties;
 
 use super::super::error::{DataFrameError, Result};
 use super::super::{check_same_schema, BatchSink, DataFrame, Flow, Scan, Source};
-use super::csv::{create_parents, file_size, glob_files, io_error};
+use super::io_error;
+use crate::files::glob::expand_glob;
+use crate::files::read::file_size;
+use crate::files::write::create_parents;
+use crate::files::FileError;
 
 /// Rows per batch read from a row group by default.
 const DEFAULT_BATCH_SIZE: usize = 65536;
@@ -71,8 +75,9 @@ impl ReadParquet {
     ///
     /// ```
     /// use dagwood_collections::dataframe::{DataFrameError, ReadParquet};
+    /// use dagwood_collections::FileError;
     /// let err = ReadParquet::new("/nonexistent-dagwood-dir/*.parquet").read().unwrap_err();
-    /// assert!(matches!(err, DataFrameError::NoFiles { .. }));
+    /// assert!(matches!(err, DataFrameError::File(FileError::NoFiles { .. })));
     /// ```
     pub fn new(pattern: impl AsRef<Path>) -> ReadParquet {
         ReadParquet {
@@ -103,14 +108,15 @@ impl ReadParquet {
     /// Finds the files, reads their footers and plans one partition per row
     /// group; the rows are read by the tasks.
     ///
-    /// Errors: [`DataFrameError::Pattern`], [`DataFrameError::NoFiles`],
-    /// [`DataFrameError::Io`] naming a file that cannot be opened,
+    /// Errors: [`FileError::Pattern`](crate::FileError::Pattern), [`FileError::NoFiles`](crate::FileError::NoFiles),
+    /// [`FileError::Io`](crate::FileError::Io) naming a file that cannot be opened,
     /// [`DataFrameError::Format`] naming a file that is not Parquet,
     /// [`DataFrameError::SchemaMismatch`] naming a file whose schema differs
     /// from the first's, [`DataFrameError::Invalid`] for a batch size of 0.
     ///
     /// ```
     /// use dagwood_collections::dataframe::{DataFrameError, ReadParquet};
+    /// use dagwood_collections::FileError;
     /// let dir = std::env::temp_dir().join(format!("dagwood-doc-parquet-read-{}", std::process::id()));
     /// std::fs::create_dir_all(&dir).unwrap();
     /// std::fs::write(dir.join("bad.parquet"), "not parquet").unwrap();
@@ -129,7 +135,7 @@ impl ReadParquet {
         let mut paths = if self.pattern.is_dir() {
             directory_files(&self.pattern)?
         } else {
-            glob_files(&self.pattern)?
+            expand_glob(&self.pattern)?
         };
         paths.sort_by(|a, b| natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
         let mut files = Vec::with_capacity(paths.len());
@@ -160,9 +166,10 @@ impl ReadParquet {
             files.push(ParquetFile { path, metadata });
         }
         let Some(schema) = schema else {
-            return Err(DataFrameError::NoFiles {
+            return Err(FileError::NoFiles {
                 pattern: self.pattern.display().to_string(),
-            });
+            }
+            .into());
         };
         let scan = ParquetScan {
             schema,
@@ -314,9 +321,10 @@ fn directory_files(dir: &Path) -> Result<Vec<PathBuf>> {
         paths.push(entry.path());
     }
     if paths.is_empty() {
-        return Err(DataFrameError::NoFiles {
+        return Err(FileError::NoFiles {
             pattern: dir.join("*.parquet").display().to_string(),
-        });
+        }
+        .into());
     }
     Ok(paths)
 }
@@ -386,7 +394,7 @@ impl DataFrame {
     /// (or clear it) if an earlier dataset there had more partitions.
     ///
     /// Returns the written paths in partition order. Errors:
-    /// [`DataFrameError::Io`] when `dir` cannot be created; a failed write
+    /// [`FileError::Io`](crate::FileError::Io) when `dir` cannot be created; a failed write
     /// comes back as [`DataFrameError::Compute`] whose cause names the file.
     ///
     /// ```

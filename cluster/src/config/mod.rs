@@ -1,10 +1,25 @@
 //! Who is in the cluster and where: process count, this process's index,
 //! every process's address, worker threads, and the start-up timeout.
+//!
+//! A [`Cluster`] is built by hand or from the environment
+//! ([`Cluster::from_env`]), which reads dagwood's own variables
+//! (`env.rs` parses their values), a hosts file (`hosts.rs`), Slurm's
+//! variables (`slurm.rs`) or a Kubernetes StatefulSet's (`statefulset.rs`).
 
-use std::path::{Path, PathBuf};
+mod env;
+mod hosts;
+mod slurm;
+mod statefulset;
+
+use std::path::Path;
 use std::time::Duration;
 
 use crate::ClusterError;
+use env::{bad, parse_count, parse_index, parse_seconds};
+pub use hosts::read_hosts_file;
+pub use slurm::expand_nodelist;
+use slurm::slurm;
+use statefulset::statefulset;
 
 /// The first port of the default addresses (`127.0.0.1:2101`, `:2102`, ...),
 /// as in timely-dataflow.
@@ -402,285 +417,10 @@ impl Cluster {
     }
 }
 
-fn bad(name: &str, value: &str, message: &str) -> ClusterError {
-    ClusterError::Config {
-        name: name.into(),
-        value: value.into(),
-        message: message.into(),
-    }
-}
-
-fn parse_count(name: &str, v: &str) -> Result<usize, ClusterError> {
-    v.trim()
-        .parse::<usize>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| bad(name, v, "not a positive whole number"))
-}
-
-fn parse_index(name: &str, v: &str) -> Result<usize, ClusterError> {
-    v.trim()
-        .parse::<usize>()
-        .map_err(|_| bad(name, v, "not a process index (0, 1, ...)"))
-}
-
-fn parse_seconds(name: &str, v: &str) -> Result<Duration, ClusterError> {
-    v.trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s > 0.0 && *s < 1e9)
-        .map(Duration::from_secs_f64)
-        .ok_or_else(|| bad(name, v, "not a positive number of seconds"))
-}
-
-/// Reads a host file: one `host:port` per line in process order; `#` starts a
-/// comment; blank lines are skipped. Errors name the file and line.
-///
-/// ```
-/// let path = std::env::temp_dir().join("dagwood-doc-hosts.txt");
-/// std::fs::write(&path, "# two machines\nnode1:2101\n\nnode2:2101  # second\n").unwrap();
-/// assert_eq!(dagwood_cluster::read_hosts_file(&path).unwrap(), ["node1:2101", "node2:2101"]);
-/// ```
-pub fn read_hosts_file(path: &Path) -> Result<Vec<String>, ClusterError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ClusterError::HostFileIo {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    parse_hosts(&text, path)
-}
-
-pub(crate) fn parse_hosts(text: &str, path: &Path) -> Result<Vec<String>, ClusterError> {
-    let err = |line: usize, message: String| ClusterError::HostFile {
-        path: PathBuf::from(path),
-        line,
-        message,
-    };
-    let mut hosts = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let line = raw.split('#').next().unwrap_or("").trim();
-        if line.is_empty() {
-            continue;
-        }
-        if line.split_whitespace().count() > 1 {
-            return Err(err(i + 1, format!("{line:?}: one host:port per line")));
-        }
-        let Some((host, port)) = line.rsplit_once(':') else {
-            return Err(err(i + 1, format!("{line:?} is not host:port")));
-        };
-        if host.is_empty() {
-            return Err(err(i + 1, format!("{line:?} has no host name")));
-        }
-        match port.parse::<u16>() {
-            Ok(p) if p > 0 => {}
-            _ => {
-                return Err(err(
-                    i + 1,
-                    format!("{line:?}: {port:?} is not a port number"),
-                ))
-            }
-        }
-        if let Some(first) = hosts.iter().position(|h: &String| h == line) {
-            return Err(err(
-                i + 1,
-                format!("{line:?} already given for process {first}"),
-            ));
-        }
-        hosts.push(line.to_string());
-    }
-    if hosts.is_empty() {
-        return Err(err(0, "no addresses".into()));
-    }
-    Ok(hosts)
-}
-
-fn slurm(
-    get: &impl Fn(&str) -> Option<String>,
-    id: &str,
-    base_port: u16,
-) -> Result<(usize, Vec<String>), ClusterError> {
-    let process = parse_index("SLURM_PROCID", id)?;
-    let tasks = match get("SLURM_NTASKS").or_else(|| get("SLURM_NPROCS")) {
-        Some(v) => parse_count("SLURM_NTASKS", &v)?,
-        None => {
-            return Err(bad(
-                "SLURM_NTASKS",
-                "",
-                "not set (needed with SLURM_PROCID)",
-            ))
-        }
-    };
-    let (list_var, list) = match get("SLURM_STEP_NODELIST") {
-        Some(l) => ("SLURM_STEP_NODELIST", l),
-        None => match get("SLURM_JOB_NODELIST").or_else(|| get("SLURM_NODELIST")) {
-            Some(l) => ("SLURM_JOB_NODELIST", l),
-            None => return Err(bad("SLURM_JOB_NODELIST", "", "not set")),
-        },
-    };
-    let nodes = expand_nodelist(&list).map_err(|m| bad(list_var, &list, &m))?;
-    let per_node = match get("SLURM_STEP_TASKS_PER_NODE").or_else(|| get("SLURM_TASKS_PER_NODE")) {
-        Some(v) => {
-            expand_tasks_per_node(&v).map_err(|m| bad("SLURM_STEP_TASKS_PER_NODE", &v, &m))?
-        }
-        // Slurm's default block distribution: as even as possible, the first
-        // nodes taking one more.
-        None => (0..nodes.len())
-            .map(|k| tasks / nodes.len() + usize::from(k < tasks % nodes.len()))
-            .collect(),
-    };
-    let mut addresses = Vec::with_capacity(tasks);
-    for (node, &count) in nodes.iter().zip(&per_node) {
-        for local in 0..count {
-            let port = usize::from(base_port) + local;
-            if port > usize::from(u16::MAX) {
-                return Err(bad(
-                    "DAGWOOD_BASE_PORT",
-                    &base_port.to_string(),
-                    "ports run past 65535",
-                ));
-            }
-            addresses.push(format!("{node}:{port}"));
-        }
-    }
-    if addresses.len() != tasks {
-        return Err(bad(
-            list_var,
-            &list,
-            &format!("places {} tasks but SLURM_NTASKS={tasks}", addresses.len()),
-        ));
-    }
-    Ok((process, addresses))
-}
-
-/// Expands a Slurm node list such as `node[01-03,07],gpu5` into host names,
-/// keeping zero padding.
-///
-/// ```
-/// use dagwood_cluster::expand_nodelist;
-/// assert_eq!(expand_nodelist("n[01-03,07],gpu5").unwrap(), ["n01", "n02", "n03", "n07", "gpu5"]);
-/// assert_eq!(expand_nodelist("r[1-2]-c[1-2]").unwrap(), ["r1-c1", "r1-c2", "r2-c1", "r2-c2"]);
-/// assert!(expand_nodelist("n[3-1]").is_err());
-/// ```
-pub fn expand_nodelist(list: &str) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    let mut depth = 0usize;
-    let mut start = 0;
-    let bytes = list.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'[' => depth += 1,
-            b']' => {
-                depth = depth
-                    .checked_sub(1)
-                    .ok_or_else(|| format!("unbalanced ']' at position {i}"))?
-            }
-            b',' if depth == 0 => {
-                expand_item(list[start..i].trim(), &mut out)?;
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    if depth != 0 {
-        return Err("unbalanced '['".into());
-    }
-    expand_item(list[start..].trim(), &mut out)?;
-    Ok(out)
-}
-
-fn expand_item(item: &str, out: &mut Vec<String>) -> Result<(), String> {
-    if item.is_empty() {
-        return Err("empty host name".into());
-    }
-    let Some(open) = item.find('[') else {
-        out.push(item.to_string());
-        return Ok(());
-    };
-    let close = item[open..]
-        .find(']')
-        .map(|c| open + c)
-        .ok_or_else(|| format!("{item:?}: unbalanced '['"))?;
-    let (prefix, ranges, rest) = (&item[..open], &item[open + 1..close], &item[close + 1..]);
-    for range in ranges.split(',') {
-        let range = range.trim();
-        let (lo, hi) = range.split_once('-').unwrap_or((range, range));
-        let parse = |s: &str| {
-            s.parse::<u64>()
-                .map_err(|_| format!("{item:?}: {range:?} is not a number or range"))
-        };
-        let (a, b) = (parse(lo)?, parse(hi)?);
-        if a > b {
-            return Err(format!("{item:?}: range {range:?} runs backwards"));
-        }
-        if b - a > 100_000 {
-            return Err(format!("{item:?}: range {range:?} is too long"));
-        }
-        let width = lo.len();
-        for n in a..=b {
-            // The rest may hold more brackets: expand it for each number.
-            expand_item(&format!("{prefix}{n:0width$}{rest}"), out)?;
-        }
-    }
-    Ok(())
-}
-
-/// `2(x3),1` → `[2, 2, 2, 1]`.
-fn expand_tasks_per_node(v: &str) -> Result<Vec<usize>, String> {
-    let mut out = Vec::new();
-    for part in v.split(',') {
-        let part = part.trim();
-        let (count, repeat) = match part.split_once("(x") {
-            Some((c, r)) => (
-                c,
-                r.strip_suffix(')')
-                    .ok_or_else(|| format!("{part:?}: expected N(xM)"))?,
-            ),
-            None => (part, "1"),
-        };
-        let count: usize = count
-            .parse()
-            .map_err(|_| format!("{part:?}: {count:?} is not a number"))?;
-        let repeat: usize = repeat
-            .parse()
-            .map_err(|_| format!("{part:?}: {repeat:?} is not a number"))?;
-        if repeat > 100_000 {
-            return Err(format!("{part:?}: too many nodes"));
-        }
-        out.extend(std::iter::repeat_n(count, repeat));
-    }
-    Ok(out)
-}
-
-fn statefulset(
-    host: &str,
-    processes: usize,
-    service: Option<String>,
-    base_port: u16,
-) -> Result<Option<(usize, Vec<String>)>, ClusterError> {
-    let host = host.split('.').next().unwrap_or(host);
-    let Some((stem, ordinal)) = host.rsplit_once('-') else {
-        return Ok(None);
-    };
-    let Ok(process) = ordinal.parse::<usize>() else {
-        return Ok(None);
-    };
-    if process >= processes {
-        return Err(bad(
-            "HOSTNAME",
-            host,
-            &format!("pod ordinal {process} is not below DAGWOOD_PROCESSES={processes}"),
-        ));
-    }
-    let addresses = (0..processes)
-        .map(|i| match &service {
-            Some(s) => format!("{stem}-{i}.{s}:{base_port}"),
-            None => format!("{stem}-{i}:{base_port}"),
-        })
-        .collect();
-    Ok(Some((process, addresses)))
-}
-
 #[cfg(test)]
 mod tests {
+    use super::hosts::parse_hosts;
+    use super::slurm::expand_tasks_per_node;
     use super::*;
     use std::collections::HashMap;
 

@@ -7,26 +7,28 @@
 //! (the right side, the left one for a right join) and probes it with the
 //! other side's rows, producing pairs of row indices (null for "no row")
 //! that [`Plan::assemble`] turns into output columns with Arrow's `take`.
+//!
+//! The partition join (plan, hash table, probing) is in `table.rs`; the
+//! broadcast join, kept as a lazy source of the frame, in `broadcast.rs`.
 
-use std::collections::HashMap;
+mod broadcast;
+mod table;
+
+pub(crate) use broadcast::BroadcastJoin;
+
 use std::sync::Arc;
 
-use arrow_array::builder::UInt32Builder;
-use arrow_array::cast::AsArray;
-use arrow_array::types::UInt32Type;
-use arrow_array::{Array, ArrayRef, RecordBatch, UInt32Array};
-use arrow_buffer::NullBuffer;
-use arrow_row::Rows;
-use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
-use dagwood_runtime::{ArgSlot, Delayed, TaskBuilder, TaskError};
+use arrow_schema::{DataType, Field, Schema};
+use dagwood_runtime::TaskBuilder;
 
-use super::error::{DataFrameError, Result};
-use super::expr::unknown_column;
-use super::shuffle::{
-    check_rows, comparable_type, exchange, key_error, valid_keys, KeyEncoder, KeyUse, Route,
-    ShuffleOptions,
+use crate::dataframe::error::{DataFrameError, Result};
+use crate::dataframe::expr::unknown_column;
+use crate::dataframe::shuffle::{
+    comparable_type, exchange, KeyEncoder, KeyUse, Route, ShuffleOptions,
 };
-use super::{concat, part_key, DataFrame, Flow, Source};
+use crate::dataframe::{part_key, DataFrame, Source};
+use broadcast::broadcast_join;
+use table::{Build, Out, Plan};
 
 /// Which rows a join keeps, as pandas' `how`.
 ///
@@ -105,7 +107,7 @@ impl MergeOptions {
 }
 
 /// The type equal keys of types `l` and `r` are compared in.
-fn key_type(l: &DataType, r: &DataType) -> Option<DataType> {
+pub(super) fn key_type(l: &DataType, r: &DataType) -> Option<DataType> {
     use DataType::*;
     let (l, r) = (comparable_type(l), comparable_type(r));
     if l == r {
@@ -141,235 +143,6 @@ fn key_type(l: &DataType, r: &DataType) -> Option<DataType> {
         (Binary | LargeBinary | BinaryView, Binary | LargeBinary | BinaryView) => Binary,
         _ => return None,
     })
-}
-
-/// Where an output column's values come from.
-#[derive(Clone, Copy, Debug)]
-enum Out {
-    /// A left column (by position).
-    Left(usize),
-    /// A right column (by position).
-    Right(usize),
-    /// Key `k`, shared by both sides under one name: the left key where
-    /// there is a left row, else the right key (both in the key type).
-    Key(usize),
-}
-
-/// What every partition join needs: the key encoders and the output
-/// columns.
-struct Plan {
-    how: How,
-    left_keys: KeyEncoder,
-    right_keys: KeyEncoder,
-    out: Vec<Out>,
-    schema: SchemaRef,
-}
-
-/// One side's batch with its key columns (cast) and key rows.
-struct Side {
-    batch: RecordBatch,
-    keys: Vec<ArrayRef>,
-    rows: Rows,
-    valid: Option<NullBuffer>,
-}
-
-impl Side {
-    fn new(keys: &KeyEncoder, batch: RecordBatch) -> std::result::Result<Side, TaskError> {
-        check_rows(&batch, "merge")?;
-        let arrays = keys
-            .arrays(&batch)
-            .map_err(|e| key_error("merge", keys, e))?;
-        let rows = keys
-            .rows(&arrays)
-            .map_err(|e| key_error("merge", keys, e))?;
-        Ok(Side {
-            valid: valid_keys(&arrays),
-            batch,
-            keys: arrays,
-            rows,
-        })
-    }
-
-    fn has_key(&self, i: usize) -> bool {
-        self.valid.as_ref().is_none_or(|v| v.is_valid(i))
-    }
-}
-
-/// A hash table over the key rows of the build side; rows with a null key
-/// are left out (they match nothing).
-struct Table<'a> {
-    /// First row of each key.
-    heads: HashMap<&'a [u8], u32>,
-    /// The next row with the same key, in row order (`u32::MAX`: none).
-    next: Vec<u32>,
-}
-
-const END: u32 = u32::MAX;
-
-impl<'a> Table<'a> {
-    fn build(side: &'a Side) -> Table<'a> {
-        let n = side.rows.num_rows();
-        let mut heads: HashMap<&'a [u8], u32> = HashMap::with_capacity(n);
-        let mut next = vec![END; n];
-        // Backwards, pushing in front, so that chains run in row order.
-        for i in (0..n).rev() {
-            if !side.has_key(i) {
-                continue;
-            }
-            let row = side.rows.row(i).data();
-            if let Some(head) = heads.insert(row, i as u32) {
-                next[i] = head;
-            }
-        }
-        Table { heads, next }
-    }
-
-    /// Row-index pairs `(probe, build)` of the matches of every probe row,
-    /// in probe order and then build order; with `keep_probe`, a probe row
-    /// without a match pairs with null. `matched` (one flag per build row)
-    /// records which build rows matched.
-    fn probe(
-        &self,
-        probe: &Side,
-        keep_probe: bool,
-        mut matched: Option<&mut [bool]>,
-    ) -> (UInt32Array, UInt32Array) {
-        let n = probe.rows.num_rows();
-        let (mut p, mut b) = (
-            UInt32Builder::with_capacity(n),
-            UInt32Builder::with_capacity(n),
-        );
-        for i in 0..n {
-            let mut j = if probe.has_key(i) {
-                let row = probe.rows.row(i).data();
-                self.heads.get(row).copied().unwrap_or(END)
-            } else {
-                END
-            };
-            if j == END && keep_probe {
-                p.append_value(i as u32);
-                b.append_null();
-            }
-            while j != END {
-                p.append_value(i as u32);
-                b.append_value(j);
-                if let Some(m) = matched.as_deref_mut() {
-                    m[j as usize] = true;
-                }
-                j = self.next[j as usize];
-            }
-        }
-        (p.finish(), b.finish())
-    }
-}
-
-/// Index pairs `(null, j)` for the build rows `j` that matched nothing.
-fn unmatched(matched: &[bool]) -> (UInt32Array, UInt32Array) {
-    let rows: Vec<u32> = (0..matched.len() as u32)
-        .filter(|&j| !matched[j as usize])
-        .collect();
-    (UInt32Array::new_null(rows.len()), UInt32Array::from(rows))
-}
-
-/// Which side a partition join builds its table over.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Build {
-    Left,
-    Right,
-}
-
-impl Plan {
-    /// The output rows for row-index pairs into `left` and `right` (a null
-    /// index: no row on that side).
-    fn assemble(
-        &self,
-        left: &Side,
-        right: &Side,
-        li: &UInt32Array,
-        ri: &UInt32Array,
-    ) -> std::result::Result<RecordBatch, ArrowError> {
-        let take = |a: &ArrayRef, i: &UInt32Array| arrow_select::take::take(a.as_ref(), i, None);
-        let columns = self
-            .out
-            .iter()
-            .map(|o| match *o {
-                Out::Left(c) => take(left.batch.column(c), li),
-                Out::Right(c) => take(right.batch.column(c), ri),
-                Out::Key(k) => {
-                    let l = take(&left.keys[k], li)?;
-                    if li.null_count() == 0 {
-                        return Ok(l);
-                    }
-                    let r = take(&right.keys[k], ri)?;
-                    let has_left = arrow_arith::boolean::is_not_null(li)?;
-                    arrow_select::zip::zip(&has_left, &l, &r)
-                }
-            })
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(li.len()));
-        RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)
-    }
-
-    /// Joins `probe` against `table` (over `build`). With `keep_build`, the
-    /// build rows that matched nothing follow, paired with null.
-    fn join(
-        &self,
-        built: Build,
-        build: &Side,
-        table: &Table<'_>,
-        probe: &Side,
-        keep_probe: bool,
-        keep_build: bool,
-    ) -> std::result::Result<RecordBatch, TaskError> {
-        let mut matched = vec![false; if keep_build { build.rows.num_rows() } else { 0 }];
-        let (p, b) = table.probe(probe, keep_probe, keep_build.then_some(&mut matched[..]));
-        let (p, b) = if keep_build {
-            let (up, ub) = unmatched(&matched);
-            let p = arrow_select::concat::concat(&[&p, &up]).map_err(TaskError::failed)?;
-            let b = arrow_select::concat::concat(&[&b, &ub]).map_err(TaskError::failed)?;
-            (
-                p.as_primitive::<UInt32Type>().clone(),
-                b.as_primitive::<UInt32Type>().clone(),
-            )
-        } else {
-            (p, b)
-        };
-        let out = match built {
-            Build::Right => self.assemble(probe, build, &p, &b),
-            Build::Left => self.assemble(build, probe, &b, &p),
-        };
-        out.map_err(TaskError::failed)
-    }
-
-    /// Joins two whole partitions whose keys can only meet each other.
-    fn join_pair(
-        &self,
-        left: RecordBatch,
-        right: RecordBatch,
-    ) -> std::result::Result<RecordBatch, TaskError> {
-        let (left, right) = (
-            Side::new(&self.left_keys, left)?,
-            Side::new(&self.right_keys, right)?,
-        );
-        match self.how {
-            How::Right => {
-                let table = Table::build(&left);
-                self.join(Build::Left, &left, &table, &right, true, false)
-            }
-            how => {
-                let table = Table::build(&right);
-                let keep_left = matches!(how, How::Left | How::Outer);
-                self.join(
-                    Build::Right,
-                    &right,
-                    &table,
-                    &left,
-                    keep_left,
-                    how == How::Outer,
-                )
-            }
-        }
-    }
 }
 
 impl DataFrame {
@@ -550,7 +323,7 @@ impl DataFrame {
                     Route::Hash(plan.right_keys.clone()),
                     |b, _| Ok(b),
                 );
-                let layer = crate::array::layer_name("merge");
+                let layer = crate::keys::layer_name("merge");
                 lg.iter()
                     .zip(&rg)
                     .enumerate()
@@ -654,223 +427,4 @@ impl DataFrame {
             schema: Arc::new(Schema::new(fields)),
         })
     }
-}
-
-/// `small` whole, in one task: the side a broadcast join builds.
-fn whole_of(small: &DataFrame) -> Delayed<RecordBatch> {
-    let parts = small.to_delayed();
-    let mut b = TaskBuilder::new("merge-broadcast")
-        .key(part_key(&crate::array::layer_name("merge-broadcast"), 0));
-    let slots: Vec<ArgSlot<RecordBatch>> = parts.iter().map(|p| b.input(p)).collect();
-    let schema = small.schema().clone();
-    b.build(move |args| {
-        let batches = slots
-            .iter()
-            .map(|s| s.take(args))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        concat(&schema, &batches).map_err(TaskError::failed)
-    })
-}
-
-/// A broadcast join kept as a frame's source: partition `i` of the result
-/// is partition `i` of `big` streamed batch by batch through a hash table of
-/// `small` (built once per task from `small` whole). Because it is built
-/// when a consumer asks for partition `i` with the columns it needs, only
-/// the big side's key columns and the needed ones are read (projection
-/// pushdown through the join, down to the CSV or Parquet reader).
-pub(crate) struct BroadcastJoin {
-    plan: Arc<Plan>,
-    big: DataFrame,
-    whole: Delayed<RecordBatch>,
-    built: Build,
-    keep_probe: bool,
-}
-
-impl BroadcastJoin {
-    fn new(plan: &Arc<Plan>, big: &DataFrame, small: &DataFrame, built: Build) -> BroadcastJoin {
-        let keep_probe = match built {
-            Build::Right => matches!(plan.how, How::Left | How::Outer),
-            Build::Left => matches!(plan.how, How::Right | How::Outer),
-        };
-        BroadcastJoin {
-            plan: plan.clone(),
-            big: big.clone(),
-            whole: whole_of(small),
-            built,
-            keep_probe,
-        }
-    }
-
-    pub(crate) fn schema(&self) -> &SchemaRef {
-        &self.plan.schema
-    }
-
-    pub(crate) fn npartitions(&self) -> usize {
-        self.big.npartitions()
-    }
-
-    /// Partition `i` with exactly the output columns at `projection`
-    /// (ascending): registers its inputs on `b` and returns how to stream
-    /// its batches to a sink inside the task `b` builds.
-    pub(crate) fn partition(
-        &self,
-        i: usize,
-        projection: &[usize],
-        b: &mut TaskBuilder,
-    ) -> std::result::Result<super::Runner, DataFrameError> {
-        let plan = &self.plan;
-        let (probe_keys, build_keys) = match self.built {
-            Build::Right => (&plan.left_keys, &plan.right_keys),
-            Build::Left => (&plan.right_keys, &plan.left_keys),
-        };
-        let probe_col = |o: &Out| match (*o, self.built) {
-            (Out::Left(c), Build::Right) | (Out::Right(c), Build::Left) => Some(c),
-            _ => None,
-        };
-        // With no column asked for (a row count), still make key rows.
-        let wanted: Vec<usize> = if projection.is_empty() {
-            Vec::new()
-        } else {
-            projection.to_vec()
-        };
-        let outs: Vec<Out> = if wanted.is_empty() {
-            vec![Out::Key(0)]
-        } else {
-            wanted.iter().map(|&p| plan.out[p]).collect()
-        };
-        // The big side's columns to read: its keys and the wanted ones.
-        let mut kept: Vec<usize> = probe_keys.indices().to_vec();
-        kept.extend(outs.iter().filter_map(probe_col));
-        kept.sort_unstable();
-        kept.dedup();
-        let big_schema = self.big.schema();
-        let names: Vec<&str> = kept
-            .iter()
-            .map(|&c| big_schema.field(c).name().as_str())
-            .collect();
-        let narrow = self.big.select(names)?;
-        let probe_keys = probe_keys.reindexed(narrow.schema())?;
-        let remap = |c: usize| kept.iter().position(|&k| k == c).unwrap_or(c);
-        let out: Vec<Out> = outs
-            .iter()
-            .map(|o| match (*o, self.built) {
-                (Out::Left(c), Build::Right) => Out::Left(remap(c)),
-                (Out::Right(c), Build::Left) => Out::Right(remap(c)),
-                (other, _) => other,
-            })
-            .collect();
-        let fields: Vec<Field> = if wanted.is_empty() {
-            vec![Field::new("key", plan.left_keys.types()[0].clone(), true)]
-        } else {
-            wanted
-                .iter()
-                .map(|&p| plan.schema.field(p).clone())
-                .collect()
-        };
-        let (left_keys, right_keys) = match self.built {
-            Build::Right => (probe_keys.clone(), build_keys.clone()),
-            Build::Left => (build_keys.clone(), probe_keys.clone()),
-        };
-        let narrow_plan = Arc::new(Plan {
-            how: plan.how,
-            left_keys,
-            right_keys,
-            out,
-            schema: Arc::new(Schema::new(fields)),
-        });
-        let small = b.input(&self.whole);
-        let big = narrow.runner(i, b);
-        let (built, keep_probe, build_keys) = (self.built, self.keep_probe, build_keys.clone());
-        let rows_only = wanted.is_empty();
-        Ok(Arc::new(move |args, sink| {
-            let build = Side::new(&build_keys, small.get(args)?.clone())?;
-            let table = Table::build(&build);
-            big(args, &mut |batch: RecordBatch| {
-                let probe = Side::new(&probe_keys, batch)?;
-                let (p, bi) = table.probe(&probe, keep_probe, None);
-                let out = match built {
-                    Build::Right => narrow_plan.assemble(&probe, &build, &p, &bi),
-                    Build::Left => narrow_plan.assemble(&build, &probe, &bi, &p),
-                }
-                .map_err(TaskError::failed)?;
-                if rows_only {
-                    let options =
-                        arrow_array::RecordBatchOptions::new().with_row_count(Some(out.num_rows()));
-                    let empty = Arc::new(Schema::empty());
-                    let out = RecordBatch::try_new_with_options(empty, vec![], &options)
-                        .map_err(TaskError::failed)?;
-                    return sink(out);
-                }
-                sink(out)
-            })
-        }))
-    }
-}
-
-/// A join that broadcasts `small` (built, whole, in one task) to every
-/// partition of `big`, whose batches stream through and probe it. `built`
-/// says which side of the join `small` is.
-fn broadcast_join(
-    plan: &Arc<Plan>,
-    big: &DataFrame,
-    small: &DataFrame,
-    built: Build,
-) -> Vec<Delayed<RecordBatch>> {
-    let whole = whole_of(small);
-    let how = plan.how;
-    // Only a single partition of the big side sees all its rows, so only
-    // then can the built side's unmatched rows be known (outer join).
-    let keep_build = how == How::Outer && big.npartitions() == 1;
-    let keep_probe = match built {
-        Build::Right => matches!(how, How::Left | How::Outer),
-        Build::Left => matches!(how, How::Right | How::Outer),
-    };
-    let (build_keys, probe_keys) = match built {
-        Build::Right => (plan.right_keys.clone(), plan.left_keys.clone()),
-        Build::Left => (plan.left_keys.clone(), plan.right_keys.clone()),
-    };
-    let layer = crate::array::layer_name("merge");
-    let schema = plan.schema.clone();
-    (0..big.npartitions())
-        .map(|i| {
-            let mut b = TaskBuilder::new("merge").key(part_key(&layer, i));
-            let runner = big.runner(i, &mut b);
-            let small = b.input(&whole);
-            let (plan, build_keys, probe_keys, schema) = (
-                plan.clone(),
-                build_keys.clone(),
-                probe_keys.clone(),
-                schema.clone(),
-            );
-            let big_schema = big.schema().clone();
-            b.build(move |args| {
-                let build = Side::new(&build_keys, small.get(args)?.clone())?;
-                let table = Table::build(&build);
-                let mut outs = Vec::new();
-                let mut matched = vec![false; if keep_build { build.rows.num_rows() } else { 0 }];
-                runner(args, &mut |batch: RecordBatch| {
-                    let probe = Side::new(&probe_keys, batch)?;
-                    let (p, bi) =
-                        table.probe(&probe, keep_probe, keep_build.then_some(&mut matched[..]));
-                    let out = match built {
-                        Build::Right => plan.assemble(&probe, &build, &p, &bi),
-                        Build::Left => plan.assemble(&build, &probe, &bi, &p),
-                    };
-                    outs.push(out.map_err(TaskError::failed)?);
-                    Ok(Flow::Continue)
-                })?;
-                if keep_build {
-                    // The built rows that matched no row of any batch.
-                    let none = Side::new(&probe_keys, RecordBatch::new_empty(big_schema.clone()))?;
-                    let (p, bi) = unmatched(&matched);
-                    let out = match built {
-                        Build::Right => plan.assemble(&none, &build, &p, &bi),
-                        Build::Left => plan.assemble(&build, &none, &bi, &p),
-                    };
-                    outs.push(out.map_err(TaskError::failed)?);
-                }
-                concat(&schema, &outs).map_err(TaskError::failed)
-            })
-        })
-        .collect()
 }

@@ -1,20 +1,5 @@
-//! Hash aggregation as a tree of tasks: the engine behind every
-//! aggregation of a frame (whole-frame aggregation is grouping by zero
-//! key columns: one group that always exists).
-//!
-//! - `<op>-chunk-N`, one task per partition: streams the partition's
-//!   batches (only the key and input columns are read: projection
-//!   pushdown), drops rows with a null key (pandas' `dropna=True`), maps
-//!   keys to group indices with a [`Grouper`] and feeds the
-//!   [accumulators](super::accumulate). Its result is the *partial*: a
-//!   record batch of the distinct keys and the state columns, one row per
-//!   group — or, with `split_out = n`, `n` such batches, the groups routed
-//!   by the hash of their key.
-//! - `<op>-combine-N`: trees whose tasks merge at most `split_every`
-//!   partials (grouping the partials' keys again and merging states) into
-//!   one.
-//! - `<op>-N`: the root merges the last partials, finishes the
-//!   accumulators and sorts the rows by the keys.
+//! The aggregation tree of tasks (see the [module docs](super)): chunk
+//! tasks per partition, combine tasks, the root.
 
 use std::sync::Arc;
 
@@ -24,11 +9,11 @@ use arrow_ord::sort::{lexsort_to_indices, SortColumn};
 use arrow_schema::{ArrowError, Field, Schema, SchemaRef};
 use dagwood_runtime::{Combiner, Delayed, Key, TaskBuilder, TaskError};
 
-use super::accumulate::{accumulator, Accumulator, Func};
-use super::error::{DataFrameError, Result};
-use super::expr::unknown_column;
-use super::grouper::Grouper;
-use super::{part_key, DataFrame, Flow, PartitionStream};
+use crate::dataframe::aggregate::accumulate::{accumulator, Accumulator, Func};
+use crate::dataframe::aggregate::grouper::Grouper;
+use crate::dataframe::error::{DataFrameError, Result};
+use crate::dataframe::expr::unknown_column;
+use crate::dataframe::{part_key, DataFrame, Flow, PartitionStream};
 
 /// Fan-in of aggregation trees unless set with `split_every`: how many
 /// partial results one combine task merges (Dask's default is 8 too).
@@ -229,7 +214,7 @@ impl HashAggregate {
         finish: Arc<dyn Fn(RecordBatch) -> Result<R> + Send + Sync>,
     ) -> Result<Vec<Delayed<R>>> {
         shape.check()?;
-        let token = crate::array::token();
+        let token = crate::keys::token();
         let name: Arc<str> = format!("{op}-{token}").into();
         let chunk_name: Arc<str> = format!("{op}-chunk-{token}").into();
         let combine_name: Arc<str> = format!("{op}-combine-{token}").into();

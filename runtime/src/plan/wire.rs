@@ -9,56 +9,11 @@
 //! It knows nothing of networks or serialization: a backend keys its codecs
 //! by [`ValueType`].
 
-use std::any::{type_name, Any, TypeId};
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
-
-use super::args::Args;
-use super::hints::{PartCodec, Reduction};
-use super::node::Op;
+use super::build::Arena;
 use crate::compute::{Computable, Outputs, Results};
-use crate::plan::build::Arena;
-use crate::{Error, Key, Result, TaskError};
-
-/// A task's value as it travels between tasks: shared and typed only at the
-/// edges. A backend that moves values between processes converts it to and
-/// from bytes with a codec chosen by the task's [`ValueType`].
-pub type Value = Arc<dyn Any + Send + Sync>;
-
-/// The Rust type of the value a task produces: its [`TypeId`] (to pick a
-/// codec) and its name (for error messages).
-///
-/// ```
-/// use dagwood_runtime::ValueType;
-/// let t = ValueType::of::<Vec<f64>>();
-/// assert_eq!(t.id(), std::any::TypeId::of::<Vec<f64>>());
-/// assert!(t.name().contains("Vec<f64>"));
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ValueType {
-    id: TypeId,
-    name: &'static str,
-}
-
-impl ValueType {
-    /// The value type of `T`.
-    pub fn of<T: Any>() -> ValueType {
-        ValueType {
-            id: TypeId::of::<T>(),
-            name: type_name::<T>(),
-        }
-    }
-
-    /// The type's id.
-    pub fn id(&self) -> TypeId {
-        self.id
-    }
-
-    /// The type's name, as `std::any::type_name` gives it.
-    pub fn name(&self) -> &'static str {
-        self.name
-    }
-}
+use crate::graph::hints::{PartCodec, Reduction};
+use crate::task::{run_op, Args, Op, Value, ValueType};
+use crate::{Error, Key, Result};
 
 /// The culled graph behind some handles, one entry per task, in an order
 /// where every task comes after its inputs (the order the `Sync` scheduler
@@ -188,18 +143,8 @@ impl WireGraph {
     /// [`Error::Task`] naming its key.
     pub fn run(&self, t: usize, inputs: Vec<Value>) -> Result<Value> {
         let node = &self.arena.nodes[t];
-        let result = match &node.op {
-            Op::Value(v) => Ok(v.clone()),
-            Op::Call(f) => {
-                let mut args = Args::with_capacity(inputs.len());
-                for v in inputs {
-                    args.push(v);
-                }
-                catch_unwind(AssertUnwindSafe(|| f(&mut args)))
-                    .unwrap_or_else(|payload| Err(TaskError::from_panic(payload)))
-            }
-        };
-        result.map_err(|cause| Error::Task {
+        let mut args: Args = inputs.into_iter().collect();
+        run_op(&node.op, &mut args).map_err(|cause| Error::Task {
             key: node.key.clone(),
             cause,
         })
