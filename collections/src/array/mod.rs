@@ -25,6 +25,7 @@ mod element;
 mod elementwise;
 mod error;
 mod grid;
+pub mod kernel;
 pub mod linalg;
 mod matmul;
 mod npy;
