@@ -15,10 +15,13 @@ use num_complex::Complex64;
 
 use crate::array::Element;
 
-/// Elements per [`Lanes`] value: small enough that a kernel's working values
-/// fit the CPU's vector registers (two SSE2 registers per `f64` lane), large
-/// enough to fill them.
-pub const LANES: usize = 4;
+/// Elements per [`Lanes`] value. A kernel's loop-carried work (`z = z*z + c`
+/// twenty times) is a chain of dependent operations; 16 lanes give the CPU
+/// enough independent chains to hide their latency while the values still
+/// mostly fit its vector registers. Measured on the fractal (CPU time ÷ the
+/// hand-written loop's): 4 lanes 1.66x, 8 lanes 1.27x, 16 lanes 1.0x,
+/// 32 lanes 2.4x (register spills).
+pub const LANES: usize = 16;
 
 /// An element type that can live in [`Lanes`]: how its lanes are stored.
 pub trait LaneElement: Element {
