@@ -33,6 +33,7 @@ mod random;
 mod rechunk;
 mod reduce;
 mod structure;
+mod zarr;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -49,6 +50,7 @@ pub use grid::{meshgrid, ogrid};
 pub use num_complex::Complex64;
 pub use reduce::{Reductions, DEFAULT_SPLIT_EVERY};
 pub use structure::{concatenate, stack};
+pub use zarr::{ToZarr, ZarrCodec};
 
 use blockwise::expr::Expr;
 use blockwise::leaf::Leaf;
