@@ -118,7 +118,9 @@ fn arrays(e: &E, x: &[Array<f64>; 3]) -> Array<f64> {
         E::Neg(a) => -arrays(a, x),
         E::SqrtAbs(a) => arrays(a, x).abs().sqrt(),
         E::Max(a, b) => arrays(a, x).maximum(&arrays(b, x)),
-        E::Where(c, a, b) => where_(&arrays(c, x).greater(0.0), &arrays(a, x), &arrays(b, x)).unwrap(),
+        E::Where(c, a, b) => {
+            where_(&arrays(c, x).greater(0.0), &arrays(a, x), &arrays(b, x)).unwrap()
+        }
     }
 }
 
@@ -276,8 +278,8 @@ proptest! {
 fn kernels_fuse_with_operators_and_reductions() {
     let a = data(&[30, 20], 3);
     let x = Array::from_array(&a, &[10, 10]).unwrap(); // 6 blocks
-    // A pending expression as input, the kernel's result feeding an operator
-    // and a reduction: all one task per block.
+                                                       // A pending expression as input, the kernel's result feeding an operator
+                                                       // and a reduction: all one task per block.
     let y = vectorize(&(&x * 2.0), |v| (v + 1.0).abs().sqrt()).unwrap() - 1.0;
     assert_eq!(y.task_count().unwrap(), 6 + 6);
     let want = a.mapv(|v| (v * 2.0 + 1.0).abs().sqrt() - 1.0);
@@ -304,7 +306,12 @@ fn mask_and_bool_kernels() {
     let m = vectorize(&x, |v| v.greater(0.0) & !v.greater(5.0) | v.equal(0.0)).unwrap();
     let want = a.mapv(|v| (v > 0.0 && v <= 5.0) || v == 0.0);
     assert_eq!(m.compute().unwrap(), want);
-    let n = vectorize((&x, &m), |(v, m)| kernel::where_(m, v.map(|f| f.floor()), 0.0)).unwrap();
-    let want2 = Zip::from(&a).and(&want).map_collect(|&v, &m| if m { v.floor() } else { 0.0 });
+    let n = vectorize((&x, &m), |(v, m)| {
+        kernel::where_(m, v.map(|f| f.floor()), 0.0)
+    })
+    .unwrap();
+    let want2 = Zip::from(&a)
+        .and(&want)
+        .map_collect(|&v, &m| if m { v.floor() } else { 0.0 });
     assert_eq!(n.compute().unwrap(), want2);
 }

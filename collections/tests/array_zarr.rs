@@ -106,7 +106,10 @@ fn irregular_chunks_are_written_regularly() {
 fn a_block_task_reads_only_its_chunk() {
     let data = ArrayD::from_shape_fn(IxDyn(&[6, 6]), |i| (i[0] * 6 + i[1]) as f64);
     let dir = scratch("one-chunk");
-    Array::from_array(&data, &[3, 3]).unwrap().to_zarr(&dir).unwrap();
+    Array::from_array(&data, &[3, 3])
+        .unwrap()
+        .to_zarr(&dir)
+        .unwrap();
     // Remove the chunk files of every block but (0, 0): that block still
     // computes (a missing chunk reads as the fill value, 0), and the others
     // read as zeros, so block (0, 0) read nothing else.
@@ -216,8 +219,7 @@ fn expected_bool() -> ArrayD<bool> {
 
 fn read_all<T: Element + std::fmt::Debug>(root: &Path, stem: &str, kind: &str, want: &ArrayD<T>) {
     let path = root.join(format!("{stem}-{kind}.zarr"));
-    let x = Array::<T>::from_zarr(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let x = Array::<T>::from_zarr(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert_eq!(x.chunks().sizes(0), &[10, 10, 10, 7], "{}", path.display());
     assert_eq!(&x.compute().unwrap(), want, "{}", path.display());
 }
@@ -234,8 +236,19 @@ fn python_zarr_reads_what_dagwood_writes_and_back() {
         .args(["write", root.to_str().unwrap()])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    for stem in ["py-v3-default", "py-v3-gzip", "py-v3-blosc", "py-v2-default", "py-v2-zstd", "py-v2-gzip"] {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for stem in [
+        "py-v3-default",
+        "py-v3-gzip",
+        "py-v3-blosc",
+        "py-v2-default",
+        "py-v2-zstd",
+        "py-v2-gzip",
+    ] {
         read_all(&root, stem, "float64", &expected_f64());
         read_all(&root, stem, "int32", &expected_i32());
         read_all(&root, stem, "complex128", &expected_c128());
@@ -252,10 +265,22 @@ fn python_zarr_reads_what_dagwood_writes_and_back() {
         let opts = ToZarr::new().codec(codec);
         let s = Scheduler::current();
         let p = |kind: &str| root.join(format!("rs-{name}-{kind}.zarr"));
-        Array::from_array(&expected_f64(), &CHUNKS).unwrap().to_zarr_with(p("float64"), &opts, &s).unwrap();
-        Array::from_array(&expected_i32(), &CHUNKS).unwrap().to_zarr_with(p("int32"), &opts, &s).unwrap();
-        Array::from_array(&expected_c128(), &CHUNKS).unwrap().to_zarr_with(p("complex128"), &opts, &s).unwrap();
-        Array::from_array(&expected_bool(), &CHUNKS).unwrap().to_zarr_with(p("bool"), &opts, &s).unwrap();
+        Array::from_array(&expected_f64(), &CHUNKS)
+            .unwrap()
+            .to_zarr_with(p("float64"), &opts, &s)
+            .unwrap();
+        Array::from_array(&expected_i32(), &CHUNKS)
+            .unwrap()
+            .to_zarr_with(p("int32"), &opts, &s)
+            .unwrap();
+        Array::from_array(&expected_c128(), &CHUNKS)
+            .unwrap()
+            .to_zarr_with(p("complex128"), &opts, &s)
+            .unwrap();
+        Array::from_array(&expected_bool(), &CHUNKS)
+            .unwrap()
+            .to_zarr_with(p("bool"), &opts, &s)
+            .unwrap();
     }
     let out = Command::new(&py)
         .arg(script())

@@ -32,6 +32,7 @@ mod npy;
 mod random;
 mod rechunk;
 mod reduce;
+mod reshape;
 mod structure;
 mod zarr;
 

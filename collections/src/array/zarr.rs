@@ -16,7 +16,9 @@ use num_complex::Complex64;
 use zarrs::array::codec::{
     BloscCodec, BloscCompressionLevel, BloscCompressor, BloscShuffleMode, GzipCodec, ZstdCodec,
 };
-use zarrs::array::{data_type, Array as ZArray, ArrayBuilder, ArraySubset, BytesToBytesCodecTraits};
+use zarrs::array::{
+    data_type, Array as ZArray, ArrayBuilder, ArraySubset, BytesToBytesCodecTraits,
+};
 use zarrs::filesystem::FilesystemStore;
 
 use super::{layer_name, Array, ArrayError, Chunks, Element, Result};
@@ -108,8 +110,12 @@ fn cast<T: 'static, U: 'static>(v: Vec<U>) -> std::result::Result<Vec<T>, TaskEr
 
 /// Reads `subset` of the store as `T`s.
 fn retrieve<T: Element>(z: &Store, subset: &ArraySubset) -> std::result::Result<Vec<T>, String> {
-    fn get<U: zarrs::array::ElementOwned>(z: &Store, s: &ArraySubset) -> std::result::Result<Vec<U>, String> {
-        z.retrieve_array_subset::<Vec<U>>(s).map_err(|e| e.to_string())
+    fn get<U: zarrs::array::ElementOwned>(
+        z: &Store,
+        s: &ArraySubset,
+    ) -> std::result::Result<Vec<U>, String> {
+        z.retrieve_array_subset::<Vec<U>>(s)
+            .map_err(|e| e.to_string())
     }
     let any: Vec<T> = match T::DTYPE {
         "f32" => cast(get::<f32>(z, subset)?),
@@ -124,7 +130,11 @@ fn retrieve<T: Element>(z: &Store, subset: &ArraySubset) -> std::result::Result<
 }
 
 /// Writes `block` at `subset` of the store.
-fn store<T: Element>(z: &Store, subset: &ArraySubset, block: &ArrayD<T>) -> std::result::Result<(), String> {
+fn store<T: Element>(
+    z: &Store,
+    subset: &ArraySubset,
+    block: &ArrayD<T>,
+) -> std::result::Result<(), String> {
     fn put<U: zarrs::array::Element + Clone + 'static>(
         z: &Store,
         s: &ArraySubset,
@@ -134,7 +144,9 @@ fn store<T: Element>(z: &Store, subset: &ArraySubset, block: &ArrayD<T>) -> std:
             .downcast_ref::<ArrayD<U>>()
             .ok_or_else(|| "zarr: element type mismatch".to_string())?;
         let c = block.as_standard_layout();
-        let data = c.as_slice().ok_or_else(|| "zarr: block not contiguous".to_string())?;
+        let data = c
+            .as_slice()
+            .ok_or_else(|| "zarr: block not contiguous".to_string())?;
         z.store_array_subset(s, data).map_err(|e| e.to_string())
     }
     let any: &dyn Any = block;
@@ -325,7 +337,12 @@ impl<T: Element> Array<T> {
         }
         std::fs::create_dir_all(path).map_err(io)?;
         // Zarr's grid is regular: keep the array's chunks when they are.
-        let chunk: Vec<usize> = self.chunks().max_chunk().iter().map(|&c| c.max(1)).collect();
+        let chunk: Vec<usize> = self
+            .chunks()
+            .max_chunk()
+            .iter()
+            .map(|&c| c.max(1))
+            .collect();
         let regular = Chunks::regular(self.shape(), &chunk)?;
         let arr = if &regular == self.chunks() {
             self.clone()
@@ -334,9 +351,11 @@ impl<T: Element> Array<T> {
         };
         let codec: Option<Arc<dyn BytesToBytesCodecTraits>> = match options.codec {
             ZarrCodec::None => None,
-            ZarrCodec::Gzip(l) => Some(Arc::new(
-                GzipCodec::new(l).map_err(|e| format_err(path, format!("gzip level {l}: {e}")))?,
-            )),
+            ZarrCodec::Gzip(l) => {
+                Some(Arc::new(GzipCodec::new(l).map_err(|e| {
+                    format_err(path, format!("gzip level {l}: {e}"))
+                })?))
+            }
             ZarrCodec::Zstd(l) => Some(Arc::new(ZstdCodec::new(l, false))),
             ZarrCodec::Blosc(l) => Some(Arc::new(
                 BloscCodec::new(

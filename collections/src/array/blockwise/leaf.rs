@@ -123,7 +123,9 @@ fn gather<S: Element>(
     }
     // Owned blocks with non-negative strides are read through their memory;
     // anything else (a user's `from_blocks` with reversed axes) by index.
-    let memory = block.as_slice_memory_order().filter(|_| strides.iter().all(|&s| s >= 0));
+    let memory = block
+        .as_slice_memory_order()
+        .filter(|_| strides.iter().all(|&s| s >= 0));
     let mut idx = vec![0usize; nd];
     let mut rem = start;
     for k in (0..nd).rev() {
@@ -138,7 +140,11 @@ fn gather<S: Element>(
     while done < len {
         let at = if nd == 0 { 0 } else { idx[last] };
         let run = (row - at).min(len - done);
-        let base: isize = idx.iter().zip(&strides).map(|(&i, &s)| i as isize * s).sum();
+        let base: isize = idx
+            .iter()
+            .zip(&strides)
+            .map(|(&i, &s)| i as isize * s)
+            .sum();
         match memory {
             Some(mem) if step == 0 => {
                 let v = *mem.get(base as usize).ok_or_else(bad)?;
@@ -150,7 +156,10 @@ fn gather<S: Element>(
             }
             Some(mem) => {
                 for j in 0..run {
-                    out.push(*mem.get((base + j as isize * step) as usize).ok_or_else(bad)?);
+                    out.push(
+                        *mem.get((base + j as isize * step) as usize)
+                            .ok_or_else(bad)?,
+                    );
                 }
             }
             None => {

@@ -353,9 +353,7 @@ impl Lanes<f64> {
 // `Array<Complex64>` arithmetic bit for bit.
 
 #[inline(always)]
-fn parts(
-    f: impl Fn(usize) -> (f64, f64),
-) -> ComplexLanes {
+fn parts(f: impl Fn(usize) -> (f64, f64)) -> ComplexLanes {
     let mut re = [0.0; LANES];
     let mut im = [0.0; LANES];
     for k in 0..LANES {
@@ -501,7 +499,9 @@ impl Lanes<Complex64> {
     #[inline(always)]
     pub fn norm_sqr(self) -> Lanes<f64> {
         let a = self.0;
-        Lanes(std::array::from_fn(|k| a.re[k] * a.re[k] + a.im[k] * a.im[k]))
+        Lanes(std::array::from_fn(|k| {
+            a.re[k] * a.re[k] + a.im[k] * a.im[k]
+        }))
     }
     /// Magnitude `|z|`.
     #[inline(always)]

@@ -130,10 +130,7 @@ impl<A: LaneElement> KernelArgs for &Array<A> {
         plan(
             &[&op],
             |shape, chunks| Ok(vec![self.aligned(shape, chunks)?]),
-            Kernel::<One<A>, U, F> {
-                f,
-                _t: PhantomData,
-            },
+            Kernel::<One<A>, U, F> { f, _t: PhantomData },
         )
     }
 }
