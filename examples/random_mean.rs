@@ -101,7 +101,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!(
             "read back and recomputed in {:.1?}: {}; peak resident memory {}",
             t.elapsed(),
-            if same { "identical result" } else { "RESULT DIFFERS" },
+            if same {
+                "identical result"
+            } else {
+                "RESULT DIFFERS"
+            },
             gb(peak_rss() as f64)
         );
         if !same {

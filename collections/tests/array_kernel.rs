@@ -117,9 +117,9 @@ fn arrays(e: &E, x: &[Array<f64>; 3]) -> Array<f64> {
         E::Div(a, b) => arrays(a, x) / arrays(b, x),
         E::Neg(a) => -arrays(a, x),
         E::SqrtAbs(a) => arrays(a, x).abs().sqrt(),
-        E::Max(a, b) => arrays(a, x).maximum(&arrays(b, x)),
+        E::Max(a, b) => arrays(a, x).maximum(arrays(b, x)),
         E::Where(c, a, b) => {
-            where_(&arrays(c, x).greater(0.0), &arrays(a, x), &arrays(b, x)).unwrap()
+            where_(&arrays(c, x).greater(0.0), arrays(a, x), arrays(b, x)).unwrap()
         }
     }
 }

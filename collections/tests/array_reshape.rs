@@ -10,7 +10,10 @@ fn factor(n: usize, parts: &[usize]) -> Vec<usize> {
     let mut rest = n;
     let mut shape = Vec::new();
     for &p in parts {
-        let d = (1..=rest.max(1)).filter(|d| rest % d == 0).nth(p % 4).unwrap_or(1);
+        let d = (1..=rest.max(1))
+            .filter(|d| rest.is_multiple_of(*d))
+            .nth(p % 4)
+            .unwrap_or(1);
         shape.push(d);
         rest /= d.max(1);
     }
@@ -64,7 +67,15 @@ fn reshape_errors_name_both_shapes() {
     let x = Array::<f64>::ones(&[4, 6], &[2, 3]).unwrap();
     let err = x.reshape(&[5, 5]).unwrap_err().to_string();
     assert!(err.contains("[4, 6]") && err.contains("[5, 5]"), "{err}");
-    assert_eq!(x.reshape(&[3, 8]).unwrap().sum().unwrap().compute().unwrap(), 24.0);
+    assert_eq!(
+        x.reshape(&[3, 8])
+            .unwrap()
+            .sum()
+            .unwrap()
+            .compute()
+            .unwrap(),
+        24.0
+    );
     // A strided slice of 250-row blocks keeps blocks of about 250 rows.
     let big = Array::<f64>::zeros(&[1000, 4], &[250, 4]).unwrap();
     let every10 = big.slice(ndarray::s![..;10, ..]).unwrap();
