@@ -48,7 +48,8 @@ fn main() {
             r#"{{"workload":"fractal","impl":"{imp}","seconds":{secs:.5},"cpu_seconds":{cpu:.2},"checksum":{checksum},"zeros":{zeros}}}"#
         );
     };
-    let runs: [(&str, &dyn Fn() -> ndarray::Array2<i32>); 5] = [
+    let runs: [(&str, &dyn Fn() -> ndarray::Array2<i32>); 6] = [
+        ("dagwood-kernel", &|| dagwood_kernel_run(ROWS, COLS, &chunk)),
         ("dagwood-array", &|| dagwood_run(ROWS, COLS, &chunk)),
         ("numpy-style-1thread", &|| numpy_style(ROWS, COLS)),
         ("numpy-style-threads", &|| {

@@ -14,7 +14,10 @@
 //!     z = where(diverged, 2, z)
 //! ```
 //!
-//! * `dagwood_array`: dagwood arrays, written like the NumPy original;
+//! * `dagwood_array`: dagwood arrays, written like the NumPy original
+//!   (operators on `Array`: the tile interpreter);
+//! * `dagwood_kernel`: the same code over `Lanes` in `kernel::vectorize`,
+//!   compiled into one loop per block;
 //! * `numpy_style`: NumPy's way on ndarray: one whole-array operation at a
 //!   time, each making a full-size temporary, one thread;
 //! * `numpy_threads` / `numpy_rayon`: `numpy_style` on strips of `STRIP` rows,
@@ -27,6 +30,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use dagwood::collections::array::kernel::{self, vectorize};
 use dagwood::collections::array::{where_, Array, Complex64};
 use ndarray::{Array2, ArrayView2, Zip};
 use rayon::prelude::*;
@@ -83,6 +87,37 @@ pub fn dagwood_array(rows: usize, cols: usize, chunk: &[usize]) -> Array<i32> {
         z = where_(&diverged, Complex64::new(2.0, 0.0), &z).expect("same shapes");
     }
     out
+}
+
+/// The picture as one compiled kernel per block: the NumPy-style loop of
+/// `dagwood_array`, written over `Lanes` and passed to `vectorize`.
+pub fn dagwood_kernel(rows: usize, cols: usize, chunk: &[usize]) -> Array<i32> {
+    let x = Array2::from_shape_fn((1, cols), |(_, j)| Complex64::new(re_at(j, cols), 0.0));
+    let y = Array2::from_shape_fn((rows, 1), |(i, _)| Complex64::new(0.0, im_at(i, rows)));
+    let x = Array::from_array(&x, &[1, chunk[1]]).expect("valid chunks");
+    let y = Array::from_array(&y, &[chunk[0], 1]).expect("valid chunks");
+    vectorize((&x, &y), |(x, y)| {
+        let c = x + y;
+        let mut z = c;
+        let mut out = kernel::Lanes::splat(0i32);
+        for it in 0..ITERS {
+            z = z * z + c;
+            let diverged = z.norm_sqr().greater(4.0);
+            out = kernel::where_(diverged & out.equal(0), it, out);
+            z = kernel::where_(diverged, Complex64::new(2.0, 0.0), z);
+        }
+        out
+    })
+    .expect("same shapes")
+}
+
+/// Computes `dagwood_kernel` with the default scheduler.
+pub fn dagwood_kernel_run(rows: usize, cols: usize, chunk: &[usize]) -> Array2<i32> {
+    dagwood_kernel(rows, cols, chunk)
+        .compute()
+        .expect("fractal computes")
+        .into_dimensionality()
+        .expect("2-d")
 }
 
 /// Computes `dagwood_array` with the default scheduler.

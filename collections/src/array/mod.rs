@@ -25,13 +25,16 @@ mod element;
 mod elementwise;
 mod error;
 mod grid;
+pub mod kernel;
 pub mod linalg;
 mod matmul;
 mod npy;
 mod random;
 mod rechunk;
 mod reduce;
+mod reshape;
 mod structure;
+mod zarr;
 
 use std::sync::{Arc, OnceLock};
 
@@ -47,6 +50,7 @@ pub use grid::{meshgrid, ogrid};
 pub use num_complex::Complex64;
 pub use reduce::{Reductions, DEFAULT_SPLIT_EVERY};
 pub use structure::{concatenate, stack};
+pub use zarr::{ToZarr, ZarrCodec};
 
 // The block operations name their layers and blocks with these.
 use crate::keys::{block_key, layer_name};

@@ -109,6 +109,33 @@ impl<T: Element> Array<T> {
     }
 }
 
+impl<T: Element> Array<T> {
+    /// Joins runs of neighbouring chunks along each axis while their total
+    /// stays within `limit[axis]` elements (what a strided slice leaves:
+    /// `x.slice(s![..;10])` of 250-row blocks has 25-row blocks). The
+    /// array itself when nothing merges.
+    pub(crate) fn merge_small_chunks(&self, limit: &[usize]) -> Result<Array<T>> {
+        let axes: Vec<Vec<usize>> = (0..self.ndim())
+            .map(|k| {
+                let mut out: Vec<usize> = Vec::new();
+                for &n in self.chunks.sizes(k) {
+                    match out.last_mut() {
+                        Some(last) if *last + n <= limit[k].max(1) => *last += n,
+                        _ => out.push(n),
+                    }
+                }
+                out
+            })
+            .collect();
+        let merged = Chunks::from_axes(axes);
+        if merged == self.chunks {
+            Ok(self.clone())
+        } else {
+            self.rechunk_to(&merged)
+        }
+    }
+}
+
 /// The Cartesian product of per-axis choices, in C order.
 pub(crate) fn product<X: Copy>(axes: &[Vec<X>]) -> Vec<Vec<X>> {
     let mut out: Vec<Vec<X>> = vec![Vec::new()];

@@ -284,7 +284,7 @@ impl<T: Element> Array<T> {
     /// let a = ArrayD::from_shape_fn(IxDyn(&[12, 5]), |i| (i[0] * 5 + i[1]) as i64);
     /// let x = Array::from_array(&a, &[6, 2]).unwrap();     // row blocks 0..6 and 6..12
     /// let y = x.slice(s![2..10;3, ..]).unwrap();
-    /// assert_eq!(y.chunks().sizes(0), &[2, 1]);         // rows 2, 5 | 8
+    /// assert_eq!(y.chunks().sizes(0), &[3]);           // rows 2, 5 | 8: small pieces joined
     /// assert_eq!(y.compute().unwrap(), a.slice(s![2..10;3, ..]).into_dyn());
     ///
     /// let z = x.slice(s![-1, ..;-2]).unwrap();          // last row, reversed, every other
@@ -435,7 +435,22 @@ impl<T: Element> Array<T> {
                 })
             })
             .collect();
-        Array::from_blocks(&out_shape, chunks, blocks)
+        let sliced = Array::from_blocks(&out_shape, chunks, blocks)?;
+        // A strided slice leaves blocks smaller than the source's: join
+        // neighbours up to the source's largest chunk on each sliced axis.
+        let mut limit = Vec::with_capacity(plans.len());
+        let mut axis = 0;
+        for plan in &plans {
+            match plan {
+                AxisPlan::Range(_) => {
+                    limit.push(self.chunks().max_chunk()[axis]);
+                    axis += 1;
+                }
+                AxisPlan::Index(..) => axis += 1,
+                AxisPlan::NewAxis => limit.push(1),
+            }
+        }
+        sliced.merge_small_chunks(&limit)
     }
 }
 

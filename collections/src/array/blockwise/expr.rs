@@ -22,8 +22,6 @@ pub(crate) type Buf = Box<dyn Any + Send>;
 pub(crate) struct TileCtx<'a> {
     /// The inputs of the block's task: one per leaf, in leaf order.
     pub(crate) args: &'a Args,
-    /// Leaves that had to be broadcast or copied to standard layout for this block.
-    pub(crate) prepared: &'a [Option<Buf>],
     /// Shape of the output block.
     pub(crate) block_shape: &'a [usize],
     /// Offset of the output block in the whole array.
@@ -75,7 +73,7 @@ impl Expr {
 }
 
 /// Input `k`'s tile, typed.
-fn input<'b, T: 'static>(
+pub(crate) fn input<'b, T: 'static>(
     bufs: &'b [Option<Buf>],
     inputs: &[usize],
     k: usize,
@@ -101,8 +99,8 @@ pub(crate) fn typed_mut<T: 'static>(b: &mut Buf) -> Result<&mut Vec<T>, TaskErro
 /// The two `Op` methods that only depend on the output element type.
 macro_rules! output_of {
     ($t:ty) => {
-        fn out_type(&self) -> TypeId {
-            TypeId::of::<$t>()
+        fn out_type(&self) -> std::any::TypeId {
+            std::any::TypeId::of::<$t>()
         }
         fn new_buf(&self, capacity: usize) -> Buf {
             Box::new(Vec::<$t>::with_capacity(capacity))

@@ -1,7 +1,6 @@
 //! Leaves of an expression: blocks of materialised arrays, broadcast to the
 //! output's shape where needed.
 
-use std::any::TypeId;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -17,14 +16,6 @@ pub(crate) trait LeafSource: Send + Sync {
     fn identity(&self) -> (usize, usize);
     /// Adds the source block that feeds output block `out_idx` as the next task input.
     fn register(&self, b: &mut TaskBuilder, out_idx: &[usize]);
-    /// A standard-layout copy broadcast to `block_shape`, when the input
-    /// block cannot be read as a plain slice of that shape.
-    fn prepare(
-        &self,
-        args: &Args,
-        slot: usize,
-        block_shape: &[usize],
-    ) -> Result<Option<Buf>, TaskError>;
 }
 
 /// Reads blocks of an array of `S` (shape `shape`, chunks `chunks`) into an
@@ -64,26 +55,6 @@ impl<S: Element> LeafSource for Leaf<S> {
             .collect();
         b.input(&self.blocks[self.chunks.ravel(&src)]);
     }
-
-    fn prepare(
-        &self,
-        args: &Args,
-        slot: usize,
-        block_shape: &[usize],
-    ) -> Result<Option<Buf>, TaskError> {
-        let block = self.block(args, slot)?;
-        if block.shape() == block_shape && block.is_standard_layout() {
-            return Ok(None);
-        }
-        let view = block.broadcast(IxDyn(block_shape)).ok_or_else(|| {
-            TaskError::failed(format!(
-                "cannot broadcast a block of shape {:?} to {:?}",
-                block.shape(),
-                block_shape
-            ))
-        })?;
-        Ok(Some(Box::new(view.as_standard_layout().into_owned())))
-    }
 }
 
 impl<S: Element> Op for Leaf<S> {
@@ -97,20 +68,19 @@ impl<S: Element> Op for Leaf<S> {
         out: &mut Buf,
     ) -> Result<(), TaskError> {
         let slot = leaf.ok_or_else(|| TaskError::failed("leaf without an input slot"))?;
-        let data: &ArrayD<S> = match ctx.prepared.get(slot).and_then(Option::as_ref) {
-            Some(p) => p
-                .downcast_ref::<ArrayD<S>>()
-                .ok_or_else(|| TaskError::failed("prepared leaf of the wrong type"))?,
-            None => self.block(ctx.args, slot)?,
-        };
-        let slice = data
-            .as_slice()
-            .and_then(|s| s.get(ctx.start..ctx.start + ctx.len))
-            .ok_or_else(|| TaskError::failed("leaf block is not contiguous or too short"))?;
+        let data = self.block(ctx.args, slot)?;
         let out = typed_mut::<S>(out)?;
         out.clear();
-        out.extend_from_slice(slice);
-        Ok(())
+        if data.shape() == ctx.block_shape {
+            if let Some(s) = data.as_slice() {
+                let tile = s
+                    .get(ctx.start..ctx.start + ctx.len)
+                    .ok_or_else(|| TaskError::failed("leaf block is too short"))?;
+                out.extend_from_slice(tile);
+                return Ok(());
+            }
+        }
+        gather(data, ctx.block_shape, ctx.start, ctx.len, out)
     }
     fn label(&self) -> &'static str {
         "leaf"
@@ -118,4 +88,110 @@ impl<S: Element> Op for Leaf<S> {
     fn leaf(&self) -> Option<&dyn LeafSource> {
         Some(self)
     }
+}
+
+/// Appends elements `start..start + len` (C order) of `block` broadcast to
+/// `shape`: a tile's worth of reads through strides (0 along broadcast
+/// axes), never a block-sized copy. Runs of the last axis are copied, or
+/// filled from one value when that axis is broadcast.
+fn gather<S: Element>(
+    block: &ArrayD<S>,
+    shape: &[usize],
+    start: usize,
+    len: usize,
+    out: &mut Vec<S>,
+) -> Result<(), TaskError> {
+    let nd = shape.len();
+    let lead = nd
+        .checked_sub(block.ndim())
+        .ok_or_else(|| TaskError::failed("leaf block has more axes than the output"))?;
+    let bad = || {
+        TaskError::failed(format!(
+            "cannot broadcast a block of shape {:?} to {:?}",
+            block.shape(),
+            shape
+        ))
+    };
+    let mut strides = vec![0isize; nd];
+    for k in lead..nd {
+        let n = block.shape()[k - lead];
+        if n == shape[k] {
+            strides[k] = block.strides()[k - lead];
+        } else if n != 1 {
+            return Err(bad());
+        }
+    }
+    // Owned blocks with non-negative strides are read through their memory;
+    // anything else (a user's `from_blocks` with reversed axes) by index.
+    let memory = block
+        .as_slice_memory_order()
+        .filter(|_| strides.iter().all(|&s| s >= 0));
+    let mut idx = vec![0usize; nd];
+    let mut rem = start;
+    for k in (0..nd).rev() {
+        let n = shape[k].max(1);
+        idx[k] = rem % n;
+        rem /= n;
+    }
+    let last = nd.saturating_sub(1);
+    let row = if nd == 0 { 1 } else { shape[last] };
+    let step = if nd == 0 { 0 } else { strides[last] };
+    let mut done = 0;
+    while done < len {
+        let at = if nd == 0 { 0 } else { idx[last] };
+        let run = (row - at).min(len - done);
+        let base: isize = idx
+            .iter()
+            .zip(&strides)
+            .map(|(&i, &s)| i as isize * s)
+            .sum();
+        match memory {
+            Some(mem) if step == 0 => {
+                let v = *mem.get(base as usize).ok_or_else(bad)?;
+                out.extend(std::iter::repeat_n(v, run));
+            }
+            Some(mem) if step == 1 => {
+                let b = base as usize;
+                out.extend_from_slice(mem.get(b..b + run).ok_or_else(bad)?);
+            }
+            Some(mem) => {
+                for j in 0..run {
+                    out.push(
+                        *mem.get((base + j as isize * step) as usize)
+                            .ok_or_else(bad)?,
+                    );
+                }
+            }
+            None => {
+                let mut src: Vec<usize> = (lead..nd)
+                    .map(|k| if strides[k] == 0 { 0 } else { idx[k] })
+                    .collect();
+                for j in 0..run {
+                    if nd > lead && step != 0 {
+                        src[last - lead] = at + j;
+                    }
+                    out.push(*block.get(IxDyn(&src)).ok_or_else(bad)?);
+                }
+            }
+        }
+        done += run;
+        // Next row: carry into the axes before the last.
+        if nd > 0 {
+            idx[last] = 0;
+            let mut k = last;
+            if at + run < row {
+                idx[last] = at + run;
+            } else {
+                while k > 0 {
+                    k -= 1;
+                    idx[k] += 1;
+                    if idx[k] < shape[k] {
+                        break;
+                    }
+                    idx[k] = 0;
+                }
+            }
+        }
+    }
+    Ok(())
 }

@@ -140,15 +140,6 @@ impl Program {
         block_offset: &[usize],
         mut sink: impl FnMut(&[T], usize),
     ) -> Result<(), TaskError> {
-        let prepared = self
-            .leaves
-            .iter()
-            .enumerate()
-            .map(|(slot, &n)| match self.nodes[n].op.leaf() {
-                Some(src) => src.prepare(args, slot, block_shape),
-                None => Ok(None),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
         let total: usize = block_shape.iter().product();
         let tile = tile_elements();
         let last = self.nodes.len() - 1;
@@ -158,7 +149,6 @@ impl Program {
         while start < total {
             let ctx = TileCtx {
                 args,
-                prepared: &prepared,
                 block_shape,
                 block_offset,
                 start,
