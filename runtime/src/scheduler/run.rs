@@ -50,6 +50,7 @@ impl<'p> RunState<'p> {
             hooks: {
                 let hooks = Hooks::capture();
                 hooks.start(arena.nodes.len());
+                hooks.graph(|| arena.summary());
                 hooks
             },
         }
