@@ -53,6 +53,7 @@ mod codec;
 mod collections;
 mod config;
 mod connect;
+mod dashboard;
 mod error;
 mod heartbeat;
 mod plan;

@@ -4,6 +4,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Arc, Mutex, Once};
 use std::time::Duration;
 
+use dagwood_runtime::diagnostics::Reporter;
 use dagwood_runtime::{Computable, Delayed, Value, WireGraph};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -235,10 +236,15 @@ impl Cluster {
         // Raised by the heartbeat threads when a peer falls silent; stopped
         // (goodbyes said) when this function returns, however it returns.
         let alarm = Arc::new(Alarm::default());
+        // The callbacks of the calling thread see this process's tasks; with
+        // a dashboard on process 0, the others' tasks reach it too.
+        let mut reporter = Reporter::capture();
+        let serving = me == 0 && crate::dashboard::serving();
         let (builders, _heartbeats) = if self.processes() == 1 {
             let (builders, _) = CommunicationConfig::Process(self.threads())
                 .try_build()
                 .map_err(timely_err)?;
+            let _ = crate::dashboard::feed(me, false);
             (builders, None)
         } else {
             let hello = Hello {
@@ -248,13 +254,20 @@ impl Cluster {
                 fingerprint: plan.fingerprint,
                 tasks: graph.len() as u64,
                 beat: false,
+                dashboard: serving,
             };
             let Connections {
                 data: sockets,
                 beats,
+                watched,
             } = connect_all(self, hello)?;
-            let heartbeats = Heartbeats::start(beats, self.heartbeat_timeout(), alarm.clone())
-                .map_err(|e| timely_err(format!("cannot start the heartbeats: {e}")))?;
+            let (feed, collector) = crate::dashboard::feed(me, watched);
+            if let Some(c) = collector {
+                reporter = reporter.with_callback(c);
+            }
+            let heartbeats =
+                Heartbeats::start(beats, self.heartbeat_timeout(), alarm.clone(), feed)
+                    .map_err(|e| timely_err(format!("cannot start the heartbeats: {e}")))?;
             // Same placement everywhere, so every process finds the same
             // missing codec; only now that all agree on the graph.
             plan.check_codecs(&graph)?;
@@ -280,6 +293,8 @@ impl Cluster {
         }
 
         let threads = self.threads();
+        let keys = Arc::new(crate::dashboard::report_start(&reporter, &graph, &plan, me, threads));
+        let worker_reporter = reporter.clone();
         let (tx, rx) = mpsc::channel::<Result<WorkerResult, ClusterError>>();
         let tx = Mutex::new(tx);
         let worker_alarm = alarm.clone();
@@ -289,7 +304,8 @@ impl Cluster {
             WorkerConfig::default(),
             move |worker| {
                 let result = catch_unwind(AssertUnwindSafe(|| {
-                    run_worker(worker, &graph, &plan, me, threads, &worker_alarm)
+                    let report = (&worker_reporter, &keys[..]);
+                    run_worker(worker, &graph, &plan, me, threads, &worker_alarm, report)
                 }))
                 .unwrap_or_else(|payload| Err(lost_peer(me, &panic_text(payload.as_ref()))));
                 if let Ok(tx) = tx.lock() {
@@ -328,6 +344,7 @@ impl Cluster {
                 }
             }
         }
+        crate::dashboard::report_finish(&reporter, first_err.as_ref());
         match first_err {
             None => {
                 drop(guards);
