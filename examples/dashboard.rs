@@ -9,7 +9,7 @@
 //!
 //! Options: `--hold SECONDS` keeps the page up that long after the run
 //! (default 0); `--fail` makes one simulation fail, to show the failed
-//! task's key and error; `--rounds N` repeats the workload (default 1).
+//! task's key and error; `--rounds N` runs the workload N times (default 3, about 6 s on two cores).
 //! Without `DAGWOOD_DASHBOARD` it runs without a dashboard and says how to
 //! get one.
 
@@ -54,13 +54,15 @@ fn arrays() -> Result<f64, Box<dyn std::error::Error>> {
 }
 
 fn simulations(fail: bool) -> Delayed<f64> {
-    // Stage 1: 64 simulations of 20-60 ms each.
-    let runs: Vec<Delayed<f64>> = (0..64u64)
+    // Stage 1: 96 simulations of 20-60 ms each.
+    let runs: Vec<Delayed<f64>> = (0..96u64)
         .map(|i| {
-            let mut b = TaskBuilder::new("simulate").key(Key::new("simulate").with_index(i));
+            let b = TaskBuilder::new("simulate").key(Key::new("simulate").with_index(i));
             b.build_result(move |_| {
                 if fail && i == 41 {
-                    return Ok(Err(format!("simulation {i} diverged (step size too large)")));
+                    return Ok(Err(format!(
+                        "simulation {i} diverged (step size too large)"
+                    )));
                 }
                 Ok(Ok(simulate(i, 20 + (i * 7) % 40)))
             })
@@ -71,8 +73,10 @@ fn simulations(fail: bool) -> Delayed<f64> {
         .windows(2)
         .map(|w| score::lazy(w[0].clone(), w[1].clone()))
         .collect();
-    tree_reduce(scores, 8, "best", |v: Vec<f64>| v.into_iter().fold(f64::MAX, f64::min))
-        .unwrap_or_else(|e| panic!("{e}"))
+    tree_reduce(scores, 8, "best", |v: Vec<f64>| {
+        v.into_iter().fold(f64::MAX, f64::min)
+    })
+    .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -84,13 +88,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .and_then(|v| v.parse::<u64>().ok())
     };
     let hold = value("--hold").unwrap_or(0);
-    let rounds = value("--rounds").unwrap_or(1).max(1);
+    let rounds = value("--rounds").unwrap_or(3).max(1);
     let fail = args.iter().any(|a| a == "--fail");
 
     let dashboard = Dashboard::from_env()?;
     match &dashboard {
         Some(d) => println!("dashboard: {}", d.url()),
-        None => println!("no dashboard: run with DAGWOOD_DASHBOARD=1 to watch at http://127.0.0.1:8787/"),
+        None => println!(
+            "no dashboard: run with DAGWOOD_DASHBOARD=1 to watch at http://127.0.0.1:8787/"
+        ),
     }
     if let Ok(wait) = std::env::var("DAGWOOD_DASHBOARD_WAIT") {
         // Wait (bounded) for a page to connect, so that it sees the run from its start.

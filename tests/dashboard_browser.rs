@@ -27,7 +27,12 @@ fn chromium() -> Option<PathBuf> {
         return Some(PathBuf::from(p));
     }
     let path = std::env::var_os("PATH")?;
-    for name in ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"] {
+    for name in [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ] {
         for dir in std::env::split_paths(&path) {
             let p = dir.join(name);
             if p.is_file() {
@@ -63,10 +68,16 @@ impl Drop for Browser {
 
 fn http_get(port: u16, path: &str) -> String {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut all = String::new();
     s.read_to_string(&mut all).unwrap();
-    all.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
+    all.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
 }
 
 impl Browser {
@@ -107,10 +118,16 @@ impl Browser {
                 let _ = child.kill();
                 panic!("chromium exited before opening DevTools");
             }
-            if let Some(rest) = line.trim().strip_prefix("DevTools listening on ws://127.0.0.1:") {
+            if let Some(rest) = line
+                .trim()
+                .strip_prefix("DevTools listening on ws://127.0.0.1:")
+            {
                 break rest.split('/').next().unwrap().parse::<u16>().unwrap();
             }
-            assert!(start.elapsed() < Duration::from_secs(60), "no DevTools line");
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "no DevTools line"
+            );
         };
         // Keep draining stderr so that chromium never blocks on it.
         std::thread::spawn(move || {
@@ -120,7 +137,8 @@ impl Browser {
             }
         });
         let page = loop {
-            let list: Value = serde_json::from_str(&http_get(port, "/json/list")).unwrap_or(json!([]));
+            let list: Value =
+                serde_json::from_str(&http_get(port, "/json/list")).unwrap_or(json!([]));
             let found = list.as_array().and_then(|l| {
                 l.iter()
                     .find(|t| t["type"] == "page")
@@ -133,7 +151,9 @@ impl Browser {
             std::thread::sleep(Duration::from_millis(100));
         };
         let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
         let (ws, _) = tungstenite::client(page.as_str(), stream).unwrap();
         Browser {
             child,
@@ -148,7 +168,9 @@ impl Browser {
         self.next_id += 1;
         let id = self.next_id;
         let msg = json!({ "id": id, "method": method, "params": params });
-        self.ws.send(tungstenite::Message::text(msg.to_string())).unwrap();
+        self.ws
+            .send(tungstenite::Message::text(msg.to_string()))
+            .unwrap();
         loop {
             let m = self.ws.read().unwrap();
             let Ok(text) = m.to_text() else { continue };
@@ -201,7 +223,10 @@ impl Browser {
             if ok(&p) {
                 return p;
             }
-            assert!(start.elapsed() < Duration::from_secs(30), "{what}: the page shows {p:#}");
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "{what}: the page shows {p:#}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -219,10 +244,16 @@ fn base64_decode(s: &str) -> Vec<u8> {
         b'+' => 62,
         _ => 63,
     };
-    let bytes: Vec<u8> = s.bytes().filter(|&c| c != b'=' && !c.is_ascii_whitespace()).collect();
+    let bytes: Vec<u8> = s
+        .bytes()
+        .filter(|&c| c != b'=' && !c.is_ascii_whitespace())
+        .collect();
     let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
     for chunk in bytes.chunks(4) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &c)| n | u32::from(val(c)) << (18 - 6 * i));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &c)| n | u32::from(val(c)) << (18 - 6 * i));
         out.extend_from_slice(&n.to_be_bytes()[1..chunk.len()]);
     }
     out
@@ -264,7 +295,10 @@ fn the_page_in_chromium_shows_the_stream_progress_and_failures() {
     let mut browser = Browser::open(&program, &dashboard.url());
     let start = Instant::now();
     while dashboard.clients() == 0 {
-        assert!(start.elapsed() < Duration::from_secs(60), "the page never connected");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the page never connected"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let first = browser.until("the page is up", |p| p["status"] == "waiting");
@@ -274,7 +308,9 @@ fn the_page_in_chromium_shows_the_stream_progress_and_failures() {
     let x = Array::<f64>::random_normal(&[600, 600], &[100, 100], 0.0, 1.0, 1).unwrap();
     let y = Array::<f64>::random_uniform(&[600, 600], &[100, 100], 0.0, 1.0, 2).unwrap();
     let mean = ((&x * 2.0) + &y.t()).mean().unwrap();
-    let want = (x.compute().unwrap() * 2.0 + y.compute().unwrap().t()).mean().unwrap();
+    let want = (x.compute().unwrap() * 2.0 + y.compute().unwrap().t())
+        .mean()
+        .unwrap();
     let got = mean.compute().unwrap();
     assert!((got - want).abs() < 1e-12, "{got} vs {want}");
     let sims = simulations(None);
@@ -291,18 +327,40 @@ fn the_page_in_chromium_shows_the_stream_progress_and_failures() {
         p["status"] == "finished"
             && groups.iter().any(|g| g["name"] == "simulate")
             && groups.iter().any(|g| g["name"] == "add")
-            && groups.iter().all(|g| num(&g["done"]) == num(&g["total"]) && num(&g["total"]) > 0)
+            && groups
+                .iter()
+                .all(|g| num(&g["done"]) == num(&g["total"]) && num(&g["total"]) > 0)
     });
-    let sim = done["groups"].as_array().unwrap().iter().find(|g| g["name"] == "simulate").unwrap();
-    assert_eq!((num(&sim["done"]), num(&sim["total"]), num(&sim["failed"])), (24, 24, 0));
+    let sim = done["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "simulate")
+        .unwrap();
+    assert_eq!(
+        (num(&sim["done"]), num(&sim["total"]), num(&sim["failed"])),
+        (24, 24, 0)
+    );
     assert!(num(&done["stream"]["bars"]) > 0, "{done:#}");
     assert!(num(&done["stream"]["received"]) >= num(&done["stream"]["bars"]));
-    assert!(done["legend"].as_array().unwrap().iter().any(|n| n == "simulate"), "{done:#}");
+    assert!(
+        done["legend"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n == "simulate"),
+        "{done:#}"
+    );
     assert!(done["workers"].as_u64().unwrap() >= 1);
     assert!(num(&done["procs"][0]["rss"]) > 1 << 20, "{done:#}");
     // The layers drawn are the plan's, with their states.
     let layers = done["layers"].as_array().unwrap();
-    assert!(layers.iter().any(|l| l["name"] == "simulate" && num(&l["done"]) == 24), "{layers:#?}");
+    assert!(
+        layers
+            .iter()
+            .any(|l| l["name"] == "simulate" && num(&l["done"]) == 24),
+        "{layers:#?}"
+    );
     assert!(done["failure"].is_null());
 
     // The screenshot: the stream's bars are drawn in the palette's colours.
@@ -312,9 +370,19 @@ fn the_page_in_chromium_shows_the_stream_progress_and_failures() {
     let mut reader = decoder.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size().unwrap()];
     let info = reader.next_frame(&mut buf).unwrap();
-    assert!(info.width >= 1000 && info.height >= 800, "{}x{}", info.width, info.height);
+    assert!(
+        info.width >= 1000 && info.height >= 800,
+        "{}x{}",
+        info.width,
+        info.height
+    );
     let channels = info.line_size / info.width as usize;
-    let palette = [[0x4e, 0x79, 0xa7], [0xf2, 0x8e, 0x2b], [0xe1, 0x57, 0x59], [0x76, 0xb7, 0xb2]];
+    let palette = [
+        [0x4e, 0x79, 0xa7],
+        [0xf2, 0x8e, 0x2b],
+        [0xe1, 0x57, 0x59],
+        [0x76, 0xb7, 0xb2],
+    ];
     let coloured = buf[..info.buffer_size()]
         .chunks(channels)
         .filter(|px| palette.iter().any(|c| px[..3] == c[..]))
@@ -323,17 +391,31 @@ fn the_page_in_chromium_shows_the_stream_progress_and_failures() {
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dashboard.png");
     std::fs::write(&out, &png_bytes).unwrap();
     if std::env::var("DAGWOOD_UPDATE_DOCS").is_ok() {
-        std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/dashboard.png"), &png_bytes).unwrap();
+        std::fs::write(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/docs/dashboard.png"),
+            &png_bytes,
+        )
+        .unwrap();
     }
 
     // A failure: its key and error appear, and its group counts it.
-    let err = simulations(Some(13)).compute_with(&Scheduler::Sync).unwrap_err();
+    let err = simulations(Some(13))
+        .compute_with(&Scheduler::Sync)
+        .unwrap_err();
     assert!(err.to_string().contains("simulation 13 diverged"), "{err}");
     let failed = browser.until("the failure is shown", |p| {
-        p["status"] == "failed" && p["failure"]["error"].as_str().is_some_and(|e| e.contains("diverged"))
+        p["status"] == "failed"
+            && p["failure"]["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("diverged"))
     });
     assert_eq!(failed["failure"]["key"], r#"("simulate", 13)"#);
-    let sim = failed["groups"].as_array().unwrap().iter().find(|g| g["name"] == "simulate").unwrap();
+    let sim = failed["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "simulate")
+        .unwrap();
     // In order on one thread: tasks 0..=13 ran, nothing after the failure.
     assert_eq!((num(&sim["done"]), num(&sim["failed"])), (14, 1), "{sim}");
 }

@@ -95,9 +95,12 @@ impl Feed {
 pub(crate) fn feed(
     process: usize,
     watched: bool,
-) -> (Feed, Option<std::sync::Arc<dyn dagwood_runtime::diagnostics::Callback>>) {
-    use std::sync::atomic::{AtomicU64, Ordering};
+) -> (
+    Feed,
+    Option<std::sync::Arc<dyn dagwood_runtime::diagnostics::Callback>>,
+) {
     use dagwood_runtime::diagnostics::Collector;
+    use std::sync::atomic::{AtomicU64, Ordering};
     // Runs are numbered alike on every process: all call compute in the
     // same order.
     static RUNS: AtomicU64 = AtomicU64::new(0);
@@ -122,7 +125,10 @@ pub(crate) fn feed(
 pub(crate) fn feed(
     _process: usize,
     _watched: bool,
-) -> (Feed, Option<std::sync::Arc<dyn dagwood_runtime::diagnostics::Callback>>) {
+) -> (
+    Feed,
+    Option<std::sync::Arc<dyn dagwood_runtime::diagnostics::Callback>>,
+) {
     (Feed::Off, None)
 }
 
@@ -163,13 +169,15 @@ pub(crate) fn report_start(
             at[t] = tasks.len();
             tasks.push((&keys[t], plan.is_output[t]));
         }
-        let edges = (0..plan.len()).filter(|&t| at[t] != usize::MAX).flat_map(|t| {
-            let at = &at;
-            plan.inputs[t]
-                .iter()
-                .filter(move |i| at[i.task as usize] != usize::MAX)
-                .map(move |i| (at[i.task as usize], at[t]))
-        });
+        let edges = (0..plan.len())
+            .filter(|&t| at[t] != usize::MAX)
+            .flat_map(|t| {
+                let at = &at;
+                plan.inputs[t]
+                    .iter()
+                    .filter(move |i| at[i.task as usize] != usize::MAX)
+                    .map(move |i| (at[i.task as usize], at[t]))
+            });
         dagwood_runtime::diagnostics::GraphSummary::from_tasks(tasks, edges)
     });
     keys
@@ -270,14 +278,16 @@ impl From<Wire> for dagwood_runtime::diagnostics::ProcessDigest {
             bars: w
                 .bars
                 .into_iter()
-                .map(|(worker, start_ms, end_ms, name, count, failed)| DigestBar {
-                    worker,
-                    start_ms,
-                    end_ms,
-                    name,
-                    count,
-                    failed,
-                })
+                .map(
+                    |(worker, start_ms, end_ms, name, count, failed)| DigestBar {
+                        worker,
+                        start_ms,
+                        end_ms,
+                        name,
+                        count,
+                        failed,
+                    },
+                )
                 .collect(),
             busy: w.busy,
             rss_bytes: w.rss,

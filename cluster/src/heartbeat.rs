@@ -241,9 +241,13 @@ mod tests {
         // A peer that connects and then never beats (a frozen process).
         let (a, _frozen) = pair();
         let alarm = Arc::new(Alarm::default());
-        let ours =
-            Heartbeats::start(vec![Some(a)], Duration::from_millis(800), alarm.clone(), Feed::Off)
-                .unwrap();
+        let ours = Heartbeats::start(
+            vec![Some(a)],
+            Duration::from_millis(800),
+            alarm.clone(),
+            Feed::Off,
+        )
+        .unwrap();
         let start = Instant::now();
         while alarm.raised().is_none() && start.elapsed() < Duration::from_secs(10) {
             std::thread::sleep(Duration::from_millis(20));

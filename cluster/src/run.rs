@@ -293,7 +293,9 @@ impl Cluster {
         }
 
         let threads = self.threads();
-        let keys = Arc::new(crate::dashboard::report_start(&reporter, &graph, &plan, me, threads));
+        let keys = Arc::new(crate::dashboard::report_start(
+            &reporter, &graph, &plan, me, threads,
+        ));
         let worker_reporter = reporter.clone();
         let (tx, rx) = mpsc::channel::<Result<WorkerResult, ClusterError>>();
         let tx = Mutex::new(tx);

@@ -118,7 +118,15 @@ pub(crate) fn run_worker(
     });
     let threads = threads.max(1) as u32;
     let peers = worker.peers() as u32;
-    let mut run = Run::new(graph, plan, worker.index() as u32, process, threads, peers, report);
+    let mut run = Run::new(
+        graph,
+        plan,
+        worker.index() as u32,
+        process,
+        threads,
+        peers,
+        report,
+    );
 
     let mut failure: Option<ClusterError> = None;
     let mut last_step = Instant::now();

@@ -115,7 +115,12 @@ fn launch(mode: &str, base_port: u16) -> String {
         .args(["--base-port", &base_port.to_string(), "--timeout", "20"])
         .arg("--")
         .arg(me)
-        .args(["child_program", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "child_program",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("DAGWOOD_TEST_CHILD", mode);
     let (out, _) = run_guarded(cmd, Duration::from_secs(120));
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -143,6 +148,9 @@ fn a_task_failing_on_another_process_shows_on_process_0() {
     let got = launch("fail", 23420);
     let bad = LEAVES - 7;
     assert!(got.starts_with("err=true"), "{got}");
-    assert!(got.contains(&format!(r#"failure="(\"leaf\", {bad})""#)), "{got}");
+    assert!(
+        got.contains(&format!(r#"failure="(\"leaf\", {bad})""#)),
+        "{got}"
+    );
     assert!(got.contains(&format!("leaf {bad} is bad")), "{got}");
 }

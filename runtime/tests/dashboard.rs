@@ -49,7 +49,10 @@ impl Events {
         let mut data = String::new();
         loop {
             let mut line = String::new();
-            let n = self.reader.read_line(&mut line).expect("an event within 30 s");
+            let n = self
+                .reader
+                .read_line(&mut line)
+                .expect("an event within 30 s");
             assert!(n > 0, "the stream ended");
             let line = line.trim_end_matches(['\r', '\n']);
             if line.is_empty() {
@@ -98,7 +101,8 @@ impl Mirror {
         let from = m["rows_from"].as_u64().unwrap() as usize;
         for (i, r) in m["rows"].as_array().unwrap().iter().enumerate() {
             assert_eq!(self.rows.len(), from + i, "rows arrive in order");
-            self.rows.push((r[0].as_u64().unwrap(), r[1].as_u64().unwrap()));
+            self.rows
+                .push((r[0].as_u64().unwrap(), r[1].as_u64().unwrap()));
         }
         if let Some(g) = m.get("groups") {
             self.groups = g.as_array().unwrap().clone();
@@ -106,7 +110,8 @@ impl Mirror {
         if let Some(g) = m.get("graph") {
             self.graph = Some(g.clone());
         }
-        self.bars.extend(m["bars"].as_array().unwrap().iter().cloned());
+        self.bars
+            .extend(m["bars"].as_array().unwrap().iter().cloned());
         self.status = m["status"].clone();
         if let Some(f) = m.get("failure") {
             self.failure = f.clone();
@@ -131,7 +136,11 @@ impl Mirror {
     fn until(&mut self, events: &mut Events, mut done: impl FnMut(&Mirror) -> bool) {
         let start = Instant::now();
         while !done(self) {
-            assert!(start.elapsed() < Duration::from_secs(30), "never got there; status {}", self.status);
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "never got there; status {}",
+                self.status
+            );
             let m = events.next();
             self.apply(&m);
         }
@@ -139,13 +148,21 @@ impl Mirror {
 }
 
 fn squares(n: i64, fan_in: usize) -> Delayed<i64> {
-    sum((0..n).map(|i| delayed(i).map("square", |v: &i64| v * v)), fan_in).unwrap()
+    sum(
+        (0..n).map(|i| delayed(i).map("square", |v: &i64| v * v)),
+        fan_in,
+    )
+    .unwrap()
 }
 
 fn get(d: &Dashboard, path: &str, host: &str) -> (String, String) {
     let mut s = TcpStream::connect(d.local_addr()).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut all = String::new();
     s.read_to_string(&mut all).unwrap();
     let (head, body) = all.split_once("\r\n\r\n").unwrap();
@@ -176,13 +193,19 @@ fn the_stream_pushes_every_task_of_a_run_to_a_connected_page() {
         });
         // Every task once: in the counts, in the total, in the bars.
         let [total_sq, done, running, failed] = page.group("square").unwrap();
-        assert_eq!((total_sq, done, running, failed), (n as u64, n as u64, 0, 0));
+        assert_eq!(
+            (total_sq, done, running, failed),
+            (n as u64, n as u64, 0, 0)
+        );
         assert_eq!(page.status["tasks"].as_u64(), Some(tasks));
         assert_eq!(page.status["done"].as_u64(), Some(tasks));
         // Bars of earlier runs stay (the stream scrolls); this run's hold
         // each of its tasks once.
         assert_eq!(page.bar_tasks() - bars_before, tasks);
-        let layers = page.graph.as_ref().unwrap()["layers"].as_array().unwrap().clone();
+        let layers = page.graph.as_ref().unwrap()["layers"]
+            .as_array()
+            .unwrap()
+            .clone();
         let square = layers
             .iter()
             .find(|l| page.names[l[0].as_u64().unwrap() as usize] == "square")
@@ -205,17 +228,26 @@ fn a_failure_shows_the_task_key_and_its_error() {
             let x = b.arg::<i64>(i);
             b.build_result(move |args| {
                 let v = x.take(args)?;
-                Ok(if v == 13 { Err(format!("unlucky {v}")) } else { Ok(v) })
+                Ok(if v == 13 {
+                    Err(format!("unlucky {v}"))
+                } else {
+                    Ok(v)
+                })
             })
         })
         .collect();
     let total = sum(parts, 4).unwrap();
     let err = total.compute_with(&Scheduler::Sync).unwrap_err();
     assert!(err.to_string().contains("unlucky 13"), "{err}");
-    page.until(&mut events, |p| p.failure["error"].is_string() && p.status["state"] == "failed");
+    page.until(&mut events, |p| {
+        p.failure["error"].is_string() && p.status["state"] == "failed"
+    });
     assert_eq!(page.failure["key"], r#"("check", 13)"#);
     let text = page.failure["error"].as_str().unwrap();
-    assert!(text.contains("unlucky 13") && text.contains(r#"("check", 13)"#), "{text}");
+    assert!(
+        text.contains("unlucky 13") && text.contains(r#"("check", 13)"#),
+        "{text}"
+    );
     let [_, done, _, failed] = page.group("check").unwrap();
     // In order, on one thread: 0..=13 ran, then nothing more started.
     assert_eq!((done, failed), (14, 1));
@@ -223,7 +255,10 @@ fn a_failure_shows_the_task_key_and_its_error() {
     let boom = delayed(1).map("boom", |_: &i32| -> i32 { panic!("kaboom") });
     assert!(boom.compute().is_err());
     page.until(&mut events, |p| {
-        p.failure["key"].as_str().is_some_and(|k| k.starts_with(r#"("boom""#)) && p.failure["error"].is_string()
+        p.failure["key"]
+            .as_str()
+            .is_some_and(|k| k.starts_with(r#"("boom""#))
+            && p.failure["error"].is_string()
     });
     assert!(page.failure["error"].as_str().unwrap().contains("kaboom"));
 }
@@ -239,7 +274,9 @@ fn a_million_tiny_tasks_reach_the_page_as_a_bounded_number_of_bars() {
     let parts: Vec<Delayed<u64>> = (0..N)
         .map(|i| TaskBuilder::new("tiny").build(move |_| Ok(i)))
         .collect();
-    let total = dagwood_runtime::tree_reduce(parts, 1000, "add", |v: Vec<u64>| v.into_iter().sum::<u64>()).unwrap();
+    let total =
+        dagwood_runtime::tree_reduce(parts, 1000, "add", |v: Vec<u64>| v.into_iter().sum::<u64>())
+            .unwrap();
     assert_eq!(total.compute().unwrap(), N * (N - 1) / 2);
     page.until(&mut events, |p| {
         p.status["state"] == "finished" && p.group("tiny").is_some_and(|g| g[1] == N)
@@ -278,11 +315,16 @@ fn running_tasks_are_shown_while_they_run() {
                 break;
             }
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "never seen running");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "never seen running"
+        );
     }
     tx.send(()).unwrap();
     assert_eq!(handle.join().unwrap().unwrap(), 2);
-    page.until(&mut events, |p| p.group("slow").is_some_and(|g| g[1] == 1 && g[2] == 0));
+    page.until(&mut events, |p| {
+        p.group("slow").is_some_and(|g| g[1] == 1 && g[2] == 0)
+    });
 }
 
 #[test]
@@ -303,8 +345,13 @@ fn client_tasks_and_nested_scopes_are_shown() {
     assert_eq!(page.bar_tasks(), 40);
     // A computed graph on the client: one computation, its layers.
     let total = squares(30, 4);
-    assert_eq!(client.compute(total).result().unwrap(), (0..30).map(|i| i * i).sum::<i64>());
-    page.until(&mut events, |p| p.group("square").is_some_and(|g| g[0] == 30 && g[1] == 30));
+    assert_eq!(
+        client.compute(total).result().unwrap(),
+        (0..30).map(|i| i * i).sum::<i64>()
+    );
+    page.until(&mut events, |p| {
+        p.group("square").is_some_and(|g| g[0] == 30 && g[1] == 30)
+    });
 }
 
 #[test]
@@ -312,7 +359,10 @@ fn serves_the_page_offline_and_only_to_loopback_names() {
     let _serial = serial();
     let d = Dashboard::serve("127.0.0.1:0").unwrap();
     let (head, body) = get(&d, "/", "127.0.0.1");
-    assert!(head.starts_with("HTTP/1.1 200") && head.contains("text/html"), "{head}");
+    assert!(
+        head.starts_with("HTTP/1.1 200") && head.contains("text/html"),
+        "{head}"
+    );
     assert!(body.contains("<canvas") && body.contains("/dashboard.js"));
     // Nothing from elsewhere: no http(s) URL in the page or its script.
     let (_, script) = get(&d, "/dashboard.js", "localhost:9999");
@@ -366,6 +416,9 @@ fn from_env_reads_dagwood_dashboard() {
     let e = Dashboard::from_env().unwrap_err();
     assert!(e.to_string().contains("DAGWOOD_DASHBOARD"), "{e}");
     set(Some("0.0.0.0:0"));
-    assert!(matches!(Dashboard::from_env().unwrap_err(), DashboardError::NotLoopback { .. }));
+    assert!(matches!(
+        Dashboard::from_env().unwrap_err(),
+        DashboardError::NotLoopback { .. }
+    ));
     set(None);
 }

@@ -46,8 +46,7 @@ mod trace;
 mod visualize;
 
 pub use callback::{
-    register_global, scoped_callback, Callback, GlobalCallback, Reporter, ScopedCallback,
-    TaskEvent,
+    register_global, scoped_callback, Callback, GlobalCallback, Reporter, ScopedCallback, TaskEvent,
 };
 #[cfg(feature = "dashboard")]
 pub use dashboard::{

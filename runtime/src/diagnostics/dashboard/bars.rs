@@ -119,7 +119,12 @@ mod tests {
         // and keep every task counted.
         let mut bars: Vec<Bar> = (0..1_000_000u32)
             .map(|i| {
-                let mut b = bar(i % 2, f64::from(i / 2) * 1e-3, f64::from(i / 2) * 1e-3 + 5e-4, i % 3);
+                let mut b = bar(
+                    i % 2,
+                    f64::from(i / 2) * 1e-3,
+                    f64::from(i / 2) * 1e-3 + 5e-4,
+                    i % 3,
+                );
                 b.failed = u32::from(i == 7);
                 b
             })
@@ -127,8 +132,13 @@ mod tests {
         let mut out = Vec::new();
         coalesce(&mut bars, &mut out);
         assert!(out.len() <= 2 * MAX_PER_ROW, "{}", out.len());
-        assert_eq!(out.iter().map(|b| u64::from(b.count)).sum::<u64>(), 1_000_000);
+        assert_eq!(
+            out.iter().map(|b| u64::from(b.count)).sum::<u64>(),
+            1_000_000
+        );
         assert_eq!(out.iter().map(|b| b.failed).sum::<u32>(), 1);
-        assert!(out.windows(2).all(|w| w[0].row < w[1].row || w[0].start <= w[1].start));
+        assert!(out
+            .windows(2)
+            .all(|w| w[0].row < w[1].row || w[0].start <= w[1].start));
     }
 }

@@ -67,7 +67,14 @@ impl Slots {
     }
 
     #[inline]
-    pub(super) fn ended(&self, key: &Key, worker: usize, start: Instant, end: Instant, failed: bool) {
+    pub(super) fn ended(
+        &self,
+        key: &Key,
+        worker: usize,
+        start: Instant,
+        end: Instant,
+        failed: bool,
+    ) {
         let mut slot = self.0[worker % SLOTS].lock();
         // The task that ended is almost always the last one started here.
         if let Some(i) = slot
@@ -89,7 +96,12 @@ impl Slots {
     /// Moves every slot's finished records into `into` (whose buffers are
     /// handed back to the workers, so that neither side reallocates in the
     /// steady state) and copies the running tasks into `running`.
-    pub(super) fn drain(&self, spare: &mut Vec<Record>, into: &mut Vec<Record>, running: &mut Vec<(usize, Key)>) {
+    pub(super) fn drain(
+        &self,
+        spare: &mut Vec<Record>,
+        into: &mut Vec<Record>,
+        running: &mut Vec<(usize, Key)>,
+    ) {
         running.clear();
         for slot in self.0.iter() {
             let mut s = slot.lock();

@@ -79,8 +79,13 @@ impl Callback for Core {
 
     #[inline]
     fn on_task_end(&self, event: &TaskEvent<'_>) {
-        self.slots
-            .ended(event.key, event.worker, event.start, event.end, event.failed);
+        self.slots.ended(
+            event.key,
+            event.worker,
+            event.start,
+            event.end,
+            event.failed,
+        );
     }
 
     fn on_finish(&self, error: Option<&Error>) {

@@ -110,11 +110,7 @@ fn groups(out: &mut String, s: &State) {
         }
         first = false;
         let total = g.total.max(c.done + c.running);
-        let _ = write!(
-            out,
-            "[{id},{total},{},{},{}]",
-            c.done, c.running, c.failed
-        );
+        let _ = write!(out, "[{id},{total},{},{},{}]", c.done, c.running, c.failed);
     }
     out.push(']');
 }
@@ -174,11 +170,12 @@ fn common(out: &mut String, s: &State) {
         }
         let _ = write!(out, "{b:.1}");
     }
-    let (mut done, mut failed) = (0, 0);
-    for id in 0..s.groups.len() {
+    let (mut done, mut failed, mut totals) = (0, 0, 0);
+    for (id, g) in s.groups.iter().enumerate() {
         let c = s.counts(id as u32);
         done += c.done;
         failed += c.failed;
+        totals += g.total;
     }
     let r = &s.run;
     let state = match (r.number, r.active, r.failed) {
@@ -192,7 +189,8 @@ fn common(out: &mut String, s: &State) {
         r#"],"status":{{"state":"{state}","run":{},"computations":{},"tasks":{},"done":{done},"failed":{failed},"started":{:.3},"ended":{}}}"#,
         r.number,
         r.active,
-        r.tasks.max(done),
+        // On a cluster's process 0 the graph counts every process's tasks.
+        r.tasks.max(done).max(totals),
         r.started,
         r.ended.map_or("null".to_string(), |e| format!("{e:.3}")),
     );

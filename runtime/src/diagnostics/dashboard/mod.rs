@@ -131,7 +131,9 @@ impl Dashboard {
     /// assert!(matches!(e, DashboardError::NotLoopback { .. }));
     /// # Ok::<(), DashboardError>(())
     /// ```
-    pub fn serve(address: impl ToSocketAddrs + std::fmt::Debug) -> Result<Dashboard, DashboardError> {
+    pub fn serve(
+        address: impl ToSocketAddrs + std::fmt::Debug,
+    ) -> Result<Dashboard, DashboardError> {
         Dashboard::start(address, false, DEFAULT_INTERVAL)
     }
 
@@ -229,11 +231,12 @@ impl Dashboard {
         })?;
         let bound = listener.local_addr().unwrap_or(addr);
         let core = Arc::new(Core::new(true));
-        let server = server::Server::start(core.clone(), listener, interval, loopback)
-            .map_err(|source| DashboardError::Bind {
+        let server = server::Server::start(core.clone(), listener, interval, loopback).map_err(
+            |source| DashboardError::Bind {
                 address: addr,
                 source,
-            })?;
+            },
+        )?;
         register_live(&core);
         let registered = register_global(core.clone());
         Ok(Dashboard {
@@ -329,6 +332,8 @@ const DEFAULT_INTERVAL: Duration = Duration::from_millis(100);
 fn is_loopback(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
     }
 }

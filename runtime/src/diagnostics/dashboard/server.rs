@@ -155,7 +155,10 @@ fn tick(core: &Core, clients: &Clients, new: Option<SyncSender<Arc<str>>>) {
 
 fn respond(request: tiny_http::Request, status: u16, kind: &str, body: &str) {
     let mut response = tiny_http::Response::from_string(body).with_status_code(status);
-    for h in [format!("Content-Type: {kind}"), "Cache-Control: no-store".into()] {
+    for h in [
+        format!("Content-Type: {kind}"),
+        "Cache-Control: no-store".into(),
+    ] {
         // Constants of this file: they parse.
         if let Ok(h) = h.parse::<tiny_http::Header>() {
             response.add_header(h);
@@ -185,7 +188,9 @@ fn host_is_loopback(request: &tiny_http::Request) -> bool {
     name == "localhost"
         || name.ends_with(".localhost")
         || name == "::1"
-        || name.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+        || name
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn handle(request: tiny_http::Request, core: &Arc<Core>, clients: &Clients, loopback: bool) {
@@ -197,7 +202,10 @@ fn handle(request: tiny_http::Request, core: &Arc<Core>, clients: &Clients, loop
             "this dashboard answers only to localhost names (see Dashboard::serve_on_network)\n",
         );
     }
-    if !matches!(request.method(), tiny_http::Method::Get | tiny_http::Method::Head) {
+    if !matches!(
+        request.method(),
+        tiny_http::Method::Get | tiny_http::Method::Head
+    ) {
         return respond(request, 405, "text/plain; charset=utf-8", "only GET\n");
     }
     let path = request.url().split('?').next().unwrap_or("/").to_string();
@@ -211,7 +219,12 @@ fn handle(request: tiny_http::Request, core: &Arc<Core>, clients: &Clients, loop
         }
         "/events" => {
             if lock(clients).len() >= MAX_CLIENTS {
-                return respond(request, 503, "text/plain; charset=utf-8", "too many pages open\n");
+                return respond(
+                    request,
+                    503,
+                    "text/plain; charset=utf-8",
+                    "too many pages open\n",
+                );
             }
             let (tx, rx) = sync_channel(QUEUE);
             tick(core, clients, Some(tx));
@@ -230,7 +243,11 @@ fn handle(request: tiny_http::Request, core: &Arc<Core>, clients: &Clients, loop
 fn stream(mut out: Box<dyn Write + Send>, rx: Receiver<Arc<str>>) {
     let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n\
                 X-Accel-Buffering: no\r\nConnection: close\r\n\r\nretry: 1000\n\n";
-    if out.write_all(head.as_bytes()).and_then(|()| out.flush()).is_err() {
+    if out
+        .write_all(head.as_bytes())
+        .and_then(|()| out.flush())
+        .is_err()
+    {
         return;
     }
     loop {

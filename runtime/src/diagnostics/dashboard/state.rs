@@ -291,7 +291,11 @@ impl State {
             g.done += 1;
             if r.failed {
                 g.failed += 1;
-                if self.failure.as_ref().is_none_or(|f| f.error.is_some() || f.key != r.key.to_string()) {
+                if self
+                    .failure
+                    .as_ref()
+                    .is_none_or(|f| f.error.is_some() || f.key != r.key.to_string())
+                {
                     self.failure = Some(Failure {
                         key: r.key.to_string(),
                         error: None,

@@ -254,7 +254,9 @@
     if (!f) return;
     const k = $("failure-key");
     k.textContent = f.key; k.dataset.key = f.key;
-    $("failure-where").textContent = S.procs.length > 1 ? "on process " + f.process : "";
+    const ago = Math.max(0, now() - f.at);
+    $("failure-where").textContent = (S.procs.length > 1 ? "on process " + f.process + ", " : "") +
+      (ago < 1500 ? "just now" : fmtMs(ago) + " ago");
     $("failure-error").textContent = f.error || "(the error arrives when the computation ends)";
   }
 
@@ -271,6 +273,9 @@
   $("window").addEventListener("change", drawStream);
   window.addEventListener("resize", drawStream);
   // Scroll the stream between updates.
-  setInterval(() => { if (S.status && S.status.state === "running") { drawStream(); renderStatus(); } }, 200);
+  setInterval(() => {
+    if (S.status && S.status.state === "running") { drawStream(); renderStatus(); }
+    if (S.failure) renderFailure();
+  }, 200);
   connect();
 })();
