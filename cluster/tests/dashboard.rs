@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use dagwood_cluster::Cluster;
 use dagwood_runtime::diagnostics::Dashboard;
-use dagwood_runtime::{delayed, sum, Delayed, Key, TaskBuilder};
+use dagwood_runtime::{sum, Delayed, Key, TaskBuilder};
 use serde_json::Value;
 
 const LAUNCH: &str = env!("CARGO_BIN_EXE_dagwood-launch");
