@@ -9,11 +9,14 @@
 //! A digest frame on the heartbeat connection is the byte [`DIGEST`], a
 //! little-endian `u32` length, and the postcard encoding of [`Wire`].
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(feature = "dashboard")]
+use std::time::Instant;
 
 /// Marks a digest frame on the heartbeat connection.
 pub(crate) const DIGEST: u8 = 2;
 /// How often a watched process sends its digest.
+#[cfg_attr(not(feature = "dashboard"), allow(dead_code))]
 pub(crate) const EVERY: Duration = Duration::from_millis(200);
 /// Largest digest accepted (a digest is a few kilobytes).
 pub(crate) const MAX_FRAME: usize = 16 << 20;
