@@ -13,7 +13,7 @@ use dagwood::Plan;
 #[path = "workloads/diagnostics.rs"]
 mod diagnostics_workload;
 use diagnostics_workload::{
-    one_microsecond, run_variant, shapes, spin_graph, DIAG_TASKS, VARIANTS,
+    one_microsecond, run_variant, setup, shapes, spin_graph, DIAG_TASKS, VARIANTS,
 };
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -42,6 +42,7 @@ fn main() {
         let tasks = plan.task_count() as f64;
         // Warm up the pool, the allocator and the caches.
         for variant in VARIANTS {
+            let _setup = setup(variant);
             for _ in 0..3 {
                 black_box(run_variant(variant, &plan, &s));
             }
@@ -49,6 +50,7 @@ fn main() {
         let mut times = vec![Vec::with_capacity(rounds); VARIANTS.len()];
         for _ in 0..rounds {
             for (v, variant) in VARIANTS.iter().enumerate() {
+                let _setup = setup(variant);
                 let t = Instant::now();
                 black_box(run_variant(variant, &plan, &s));
                 times[v].push(t.elapsed().as_secs_f64());

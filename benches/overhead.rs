@@ -13,7 +13,7 @@ use workloads::*;
 
 #[path = "workloads/diagnostics.rs"]
 mod diagnostics_workload;
-use diagnostics_workload::{run_variant, shapes, spin_graph, DIAG_TASKS, VARIANTS};
+use diagnostics_workload::{run_variant, setup, shapes, spin_graph, DIAG_TASKS, VARIANTS};
 
 #[path = "workloads/client.rs"]
 mod client_workload;
@@ -79,7 +79,9 @@ fn chain(c: &mut Criterion) {
 }
 
 /// The diagnostics workload (`workloads/diagnostics.rs`) with each variant:
-/// off, progress bar, timed no-op callback, profiler. Criterion measures the
+/// off, progress bar, timed no-op callback, profiler, dashboard (without
+/// and with a page connected; the dashboard lives for the variant's whole
+/// measurement, as it does for a program's whole run). Criterion measures the
 /// variants one after another, so load from other processes can tilt them;
 /// `cargo bench --bench diagnostics` interleaves them for the comparison.
 fn diagnostics(c: &mut Criterion) {
@@ -90,6 +92,7 @@ fn diagnostics(c: &mut Criterion) {
         let graph = spin_graph(iters);
         let plan = Plan::new(&graph);
         for variant in VARIANTS {
+            let _setup = setup(variant);
             g.bench_function(BenchmarkId::new(variant, name), |b| {
                 b.iter(|| run_variant(variant, &plan, &s))
             });

@@ -8,7 +8,10 @@ use std::hint::black_box;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use dagwood::diagnostics::{scoped_callback, Callback, Profiler, ProgressBar};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+use dagwood::diagnostics::{scoped_callback, Callback, Dashboard, Profiler, ProgressBar};
 use dagwood::{Delayed, Plan, Scheduler, TaskBuilder};
 
 /// Tasks per run (plus a sum tree of fan-in 64: 159 more).
@@ -55,9 +58,61 @@ impl Callback for TimedNoop {}
 
 /// The ways a plan is run: with no diagnostics, with a progress bar (drawing
 /// into a sink, so that formatting runs as it would on a terminal), with a
-/// timed no-op callback, and with a profiler. Each run makes a fresh bar or
-/// profiler, so starting its thread and growing its buffers is counted.
-pub const VARIANTS: [&str; 4] = ["off", "progress", "timed-callback", "profiler"];
+/// timed no-op callback, with a profiler, and with a live dashboard without
+/// and with a page reading its event stream. Each run makes a fresh bar or
+/// profiler, so starting its thread and growing its buffers is counted; a
+/// dashboard is started by [`setup`] before the timed part (a program
+/// starts one, not one per computation), and its thread's work during the
+/// run is counted.
+pub const VARIANTS: [&str; 6] = [
+    "off",
+    "progress",
+    "timed-callback",
+    "profiler",
+    "dashboard",
+    "dashboard+page",
+];
+
+/// What a variant needs alive while it runs (a dashboard, and the page's
+/// connection): made before timing, dropped after.
+pub struct Setup {
+    _dashboard: Dashboard,
+    _page: Option<std::thread::JoinHandle<u64>>,
+}
+
+/// Starts what `variant` needs; `None` for variants that need nothing.
+pub fn setup(variant: &str) -> Option<Setup> {
+    if !variant.starts_with("dashboard") {
+        return None;
+    }
+    let dashboard = Dashboard::serve("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let page = (variant == "dashboard+page").then(|| {
+        // What a browser's EventSource does: read every event as it comes.
+        let mut s = TcpStream::connect(dashboard.local_addr()).unwrap_or_else(|e| panic!("{e}"));
+        // Ends by itself once the dashboard is gone (updates come every 100 ms).
+        let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+        let _ = write!(s, "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        let reader = std::thread::spawn(move || {
+            let mut buf = vec![0u8; 1 << 16];
+            let mut total = 0u64;
+            while let Ok(n) = s.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                total += n as u64;
+            }
+            total
+        });
+        while dashboard.clients() == 0 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        reader
+    });
+    Some(Setup {
+        _dashboard: dashboard,
+        _page: page,
+    })
+}
 
 /// Runs `plan` once with `variant` (one of [`VARIANTS`]).
 pub fn run_variant(variant: &str, plan: &Plan<'_, Delayed<u64>>, s: &Scheduler) -> u64 {

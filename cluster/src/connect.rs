@@ -30,6 +30,9 @@ pub(crate) struct Hello {
     pub(crate) tasks: u64,
     /// The heartbeat connection rather than the data connection.
     pub(crate) beat: bool,
+    /// This process shows a dashboard (process 0): the others send it
+    /// their task digests.
+    pub(crate) dashboard: bool,
 }
 
 impl Hello {
@@ -40,6 +43,7 @@ impl Hello {
         b[12..16].copy_from_slice(&self.processes.to_le_bytes());
         b[16..20].copy_from_slice(&self.threads.to_le_bytes());
         b[20] = u8::from(self.beat);
+        b[21] = u8::from(self.dashboard);
         b[24..32].copy_from_slice(&self.fingerprint.to_le_bytes());
         b[32..40].copy_from_slice(&self.tasks.to_le_bytes());
         b
@@ -62,6 +66,7 @@ impl Hello {
             fingerprint: u64_at(24),
             tasks: u64_at(32),
             beat: b[20] == 1,
+            dashboard: b[21] == 1,
         })
     }
 }
@@ -71,6 +76,8 @@ impl Hello {
 pub(crate) struct Connections {
     pub(crate) data: Vec<Option<TcpStream>>,
     pub(crate) beats: Vec<Option<TcpStream>>,
+    /// Process 0 shows a dashboard (its handshake said so).
+    pub(crate) watched: bool,
 }
 
 /// Connects this process to all others.
@@ -146,6 +153,7 @@ pub(crate) fn connect_all(cluster: &Cluster, ours: Hello) -> Result<Connections,
     };
 
     let mut beats: Vec<Option<TcpStream>> = (0..n).map(|_| None).collect();
+    let mut watched = me == 0 && ours.dashboard;
     // Lower processes listen for us: a data and a heartbeat connection each.
     for (peer, addr) in addrs.iter().enumerate().take(me) {
         for beat in [false, true] {
@@ -166,6 +174,9 @@ pub(crate) fn connect_all(cluster: &Cluster, ours: Hello) -> Result<Connections,
                     peer,
                     format!("the address belongs to process {}", theirs.process),
                 ));
+            }
+            if peer == 0 {
+                watched = theirs.dashboard;
             }
             if beat {
                 beats[peer] = Some(stream);
@@ -254,6 +265,7 @@ pub(crate) fn connect_all(cluster: &Cluster, ours: Hello) -> Result<Connections,
     Ok(Connections {
         data: sockets,
         beats,
+        watched,
     })
 }
 
@@ -352,6 +364,7 @@ mod tests {
             fingerprint: 0xdead_beef_0123_4567,
             tasks: 99,
             beat: false,
+            dashboard: true,
         };
         assert_eq!(Hello::from_bytes(&h.to_bytes()), Some(h));
         let b = Hello { beat: true, ..h };

@@ -16,7 +16,9 @@ use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use crate::dashboard::{Feed, DIGEST, MAX_FRAME};
 
 const BEAT: u8 = 1;
 const BYE: u8 = 0xff;
@@ -62,6 +64,7 @@ impl Heartbeats {
         beats: Vec<Option<TcpStream>>,
         timeout: Duration,
         alarm: Arc<Alarm>,
+        feed: Feed,
     ) -> std::io::Result<Heartbeats> {
         let stop = Arc::new(AtomicBool::new(false));
         let mut writers = Vec::new();
@@ -72,17 +75,18 @@ impl Heartbeats {
             input.set_read_timeout(Some(timeout))?;
             out.set_write_timeout(Some(timeout))?;
             let stop_w = stop.clone();
+            let feed_w = feed.sends_to(peer).then(|| feed.clone());
             writers.push(
                 std::thread::Builder::new()
                     .name(format!("dagwood:beat-{peer}"))
-                    .spawn(move || beat(&mut out, &stop_w))?,
+                    .spawn(move || beat(&mut out, &stop_w, feed_w.as_ref()))?,
             );
-            let (stop_r, alarm) = (stop.clone(), alarm.clone());
+            let (stop_r, alarm, feed_r) = (stop.clone(), alarm.clone(), feed.clone());
             // Not joined: it ends at the peer's goodbye, its silence or its
             // connection's end, whichever comes first.
             std::thread::Builder::new()
                 .name(format!("dagwood:listen-{peer}"))
-                .spawn(move || listen(&mut input, peer, timeout, &stop_r, &alarm))?;
+                .spawn(move || listen(&mut input, peer, timeout, &stop_r, &alarm, &feed_r))?;
         }
         Ok(Heartbeats { stop, writers })
     }
@@ -101,28 +105,56 @@ impl Drop for Heartbeats {
     }
 }
 
-fn beat(out: &mut TcpStream, stop: &AtomicBool) {
+fn beat(out: &mut TcpStream, stop: &AtomicBool, feed: Option<&Feed>) {
+    let every = feed.map_or(EVERY, |f| f.every(EVERY));
+    let mut last_beat: Option<Instant> = None;
     loop {
         if stop.load(Ordering::Acquire) {
+            // The last digest holds the run's final counts.
+            if let Some(frame) = feed.and_then(Feed::frame) {
+                let _ = out.write_all(&frame);
+            }
             let _ = out.write_all(&[BYE]);
             let _ = out.shutdown(Shutdown::Write);
             return;
         }
-        if out.write_all(&[BEAT]).is_err() {
-            // The peer is gone; its listener side reports it.
-            return;
+        if last_beat.is_none_or(|t| t.elapsed() >= EVERY) {
+            if out.write_all(&[BEAT]).is_err() {
+                // The peer is gone; its listener side reports it.
+                return;
+            }
+            last_beat = Some(Instant::now());
+        }
+        if let Some(frame) = feed.and_then(Feed::frame) {
+            if out.write_all(&frame).is_err() {
+                return;
+            }
         }
         // Until the next beat, or until unparked to stop (a spurious wake-up
         // only beats early).
-        std::thread::park_timeout(EVERY);
+        std::thread::park_timeout(every);
     }
 }
 
-fn listen(input: &mut TcpStream, peer: usize, timeout: Duration, stop: &AtomicBool, alarm: &Alarm) {
+fn listen(
+    input: &mut TcpStream,
+    peer: usize,
+    timeout: Duration,
+    stop: &AtomicBool,
+    alarm: &Alarm,
+    feed: &Feed,
+) {
     let mut byte = [0u8; 1];
     loop {
         let (silent, closed) = match input.read(&mut byte) {
             Ok(1) if byte[0] == BYE => return,
+            Ok(1) if byte[0] == DIGEST => match read_frame(input) {
+                Ok(body) => {
+                    feed.receive(&body);
+                    continue;
+                }
+                Err(e) => (format!("its heartbeat connection failed: {e}"), true),
+            },
             Ok(1) => continue,
             Ok(_) => (
                 "its heartbeat connection closed without a goodbye (the process died)".to_string(),
@@ -151,6 +183,22 @@ fn listen(input: &mut TcpStream, peer: usize, timeout: Duration, stop: &AtomicBo
     }
 }
 
+/// A digest frame's length and body (its tag was read).
+fn read_frame(input: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+    let mut len = [0u8; 4];
+    input.read_exact(&mut len)?;
+    let len = u32::from_le_bytes(len) as usize;
+    if len > MAX_FRAME {
+        return Err(std::io::Error::new(
+            ErrorKind::InvalidData,
+            format!("a digest of {len} bytes"),
+        ));
+    }
+    let mut body = vec![0u8; len];
+    input.read_exact(&mut body)?;
+    Ok(body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,12 +221,14 @@ mod tests {
             vec![None, Some(a)],
             Duration::from_millis(1500),
             alarm.clone(),
+            Feed::Off,
         )
         .unwrap();
         let theirs = Heartbeats::start(
             vec![Some(b), None],
             Duration::from_millis(1500),
             Arc::new(Alarm::default()),
+            Feed::Off,
         )
         .unwrap();
         std::thread::sleep(Duration::from_millis(2500));
@@ -191,8 +241,13 @@ mod tests {
         // A peer that connects and then never beats (a frozen process).
         let (a, _frozen) = pair();
         let alarm = Arc::new(Alarm::default());
-        let ours =
-            Heartbeats::start(vec![Some(a)], Duration::from_millis(800), alarm.clone()).unwrap();
+        let ours = Heartbeats::start(
+            vec![Some(a)],
+            Duration::from_millis(800),
+            alarm.clone(),
+            Feed::Off,
+        )
+        .unwrap();
         let start = Instant::now();
         while alarm.raised().is_none() && start.elapsed() < Duration::from_secs(10) {
             std::thread::sleep(Duration::from_millis(20));

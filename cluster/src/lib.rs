@@ -55,6 +55,7 @@ mod collection_codecs;
 mod collections;
 mod config;
 mod connect;
+mod dashboard;
 mod error;
 mod gather;
 mod heartbeat;

@@ -5,6 +5,7 @@
 use std::sync::{mpsc, Arc, Mutex, Once};
 use std::time::Duration;
 
+use dagwood_runtime::diagnostics::Reporter;
 use dagwood_runtime::task::{catch_panic, panic_message};
 use dagwood_runtime::{TaskError, Value, WireGraph};
 use timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets;
@@ -172,10 +173,15 @@ impl Cluster {
         // Raised by the heartbeat threads when a peer falls silent; stopped
         // (goodbyes said) when this function returns, however it returns.
         let alarm = Arc::new(Alarm::default());
+        // The callbacks of the calling thread see this process's tasks; with
+        // a dashboard on process 0, the others' tasks reach it too.
+        let mut reporter = Reporter::capture();
+        let serving = me == 0 && crate::dashboard::serving();
         let (builders, _heartbeats) = if self.processes() == 1 {
             let (builders, _) = CommunicationConfig::Process(self.threads())
                 .try_build()
                 .map_err(timely_err)?;
+            let _ = crate::dashboard::feed(me, false);
             (builders, None)
         } else {
             let hello = Hello {
@@ -185,13 +191,20 @@ impl Cluster {
                 fingerprint: plan.fingerprint,
                 tasks: graph.len() as u64,
                 beat: false,
+                dashboard: serving,
             };
             let Connections {
                 data: sockets,
                 beats,
+                watched,
             } = connect_all(self, hello)?;
-            let heartbeats = Heartbeats::start(beats, self.heartbeat_timeout(), alarm.clone())
-                .map_err(|e| timely_err(format!("cannot start the heartbeats: {e}")))?;
+            let (feed, collector) = crate::dashboard::feed(me, watched);
+            if let Some(c) = collector {
+                reporter = reporter.with_callback(c);
+            }
+            let heartbeats =
+                Heartbeats::start(beats, self.heartbeat_timeout(), alarm.clone(), feed)
+                    .map_err(|e| timely_err(format!("cannot start the heartbeats: {e}")))?;
             // Same placement everywhere, so every process finds the same
             // missing codec; only now that all agree on the graph.
             plan.check_codecs(&graph)?;
@@ -217,6 +230,10 @@ impl Cluster {
         }
 
         let threads = self.threads();
+        let keys = Arc::new(crate::dashboard::report_start(
+            &reporter, &graph, &plan, me, threads,
+        ));
+        let worker_reporter = reporter.clone();
         let (tx, rx) = mpsc::channel::<Result<WorkerResult, ClusterError>>();
         let tx = Mutex::new(tx);
         let worker_alarm = alarm.clone();
@@ -225,9 +242,11 @@ impl Cluster {
             Box::new(()),
             WorkerConfig::default(),
             move |worker| {
-                let result =
-                    catch_panic(|| run_worker(worker, &graph, &plan, me, threads, &worker_alarm))
-                        .unwrap_or_else(|cause| Err(lost_peer(me, &cause)));
+                let result = catch_panic(|| {
+                    let report = (&worker_reporter, &keys[..]);
+                    run_worker(worker, &graph, &plan, me, threads, &worker_alarm, report)
+                })
+                .unwrap_or_else(|cause| Err(lost_peer(me, &cause)));
                 if let Ok(tx) = tx.lock() {
                     let _ = tx.send(result);
                 }
@@ -264,6 +283,7 @@ impl Cluster {
                 }
             }
         }
+        crate::dashboard::report_finish(&reporter, first_err.as_ref());
         match first_err {
             None => {
                 drop(guards);

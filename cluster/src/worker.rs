@@ -15,8 +15,9 @@ use std::collections::{BinaryHeap, HashMap};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use dagwood_runtime::diagnostics::Reporter;
 use dagwood_runtime::task::catch_panic;
-use dagwood_runtime::{Value, WireGraph};
+use dagwood_runtime::{Key, Value, WireGraph};
 use serde::{Deserialize, Serialize};
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::channels::pact::Exchange;
@@ -83,6 +84,9 @@ struct Run<'a> {
     gatherer: bool,
     sent: SendStats,
     per_process: Vec<SendStats>,
+    /// The diagnostics callbacks, and the key of each plan task (empty
+    /// when no callback is active).
+    report: (&'a Reporter, &'a [Key]),
 }
 
 pub(crate) fn run_worker(
@@ -92,6 +96,7 @@ pub(crate) fn run_worker(
     process: usize,
     threads: usize,
     alarm: &Alarm,
+    report: (&Reporter, &[Key]),
 ) -> Result<WorkerResult, ClusterError> {
     let silent = |(peer, detail): (usize, String)| ClusterError::PeerLost {
         process,
@@ -113,7 +118,15 @@ pub(crate) fn run_worker(
     });
     let threads = threads.max(1) as u32;
     let peers = worker.peers() as u32;
-    let mut run = Run::new(graph, plan, worker.index() as u32, process, threads, peers);
+    let mut run = Run::new(
+        graph,
+        plan,
+        worker.index() as u32,
+        process,
+        threads,
+        peers,
+        report,
+    );
 
     let mut failure: Option<ClusterError> = None;
     let mut last_step = Instant::now();
@@ -248,6 +261,7 @@ impl<'a> Run<'a> {
         process: usize,
         threads: u32,
         peers: u32,
+        report: (&'a Reporter, &'a [Key]),
     ) -> Run<'a> {
         let n = plan.len();
         let mut waiting = vec![0u32; n];
@@ -288,6 +302,7 @@ impl<'a> Run<'a> {
             gatherer: plan.gatherers.contains(&me),
             sent: SendStats::default(),
             per_process: vec![SendStats::default(); (peers / threads) as usize],
+            report,
         }
     }
 
@@ -345,7 +360,15 @@ impl<'a> Run<'a> {
             args.push(v);
         }
         self.sent.tasks_run += 1;
-        let value = self.call(t, args)?;
+        let value = match self.report.1.get(t) {
+            Some(key) => self.report.0.task(
+                self.me as usize,
+                key,
+                |r: &Result<Value, ClusterError>| r.is_err(),
+                || self.call(t, args),
+            )?,
+            None => self.call(t, args)?,
+        };
         let sent = self.send(t, &value, input)?;
         self.arrived(t, value);
         Ok(sent)

@@ -34,6 +34,20 @@ where
     // now, its end when the result task settles.
     let hooks = Hooks::capture();
     hooks.start(units.len());
+    hooks.graph(|| {
+        // By unit: a fused chain runs (and is reported) as its last task.
+        let keys: Vec<&Key> = (0..units.len())
+            .filter_map(|u| units.tasks(u).last().map(|t| &arena.nodes[t].key))
+            .collect();
+        let mut output = vec![false; units.len()];
+        for &o in &arena.outputs {
+            output[units.unit_of[o as usize] as usize] = true;
+        }
+        crate::diagnostics::GraphSummary::from_tasks(
+            keys.into_iter().zip(output),
+            (0..units.len()).flat_map(|u| units.deps.row(u).iter().map(move |&d| (d as usize, u))),
+        )
+    });
     let mut ready = Vec::new();
     let mut unit_tasks: Vec<TaskRef> = Vec::with_capacity(units.len());
     for u in 0..units.len() {

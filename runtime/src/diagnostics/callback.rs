@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Instant;
 
+use super::GraphSummary;
 use crate::{Error, Key};
 
 /// One finished task, as reported to [`Callback::on_task_end`].
@@ -99,6 +100,42 @@ pub trait Callback: Send + Sync {
     /// ```
     fn wants_times(&self) -> bool {
         true
+    }
+    /// The computation's graph summarised by layer, right after
+    /// [`on_start`](Self::on_start), for callbacks whose
+    /// [`wants_graph`](Self::wants_graph) is true (static graphs do not
+    /// report one).
+    fn on_graph(&self, graph: &GraphSummary) {
+        let _ = graph;
+    }
+    /// Whether this callback reads [`on_graph`](Self::on_graph): the
+    /// summary costs a pass over the graph, made only when some active
+    /// callback asks for it. False unless overridden.
+    ///
+    /// ```
+    /// use dagwood_runtime::diagnostics::{scoped_callback, Callback, GraphSummary};
+    /// use dagwood_runtime::{delayed, sum};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// #[derive(Default)]
+    /// struct Layers(Mutex<Vec<(String, usize)>>);
+    /// impl Callback for Layers {
+    ///     fn on_graph(&self, g: &GraphSummary) {
+    ///         let mut v = self.0.lock().unwrap();
+    ///         v.extend(g.layers.iter().map(|l| (l.name.clone(), l.tasks)));
+    ///     }
+    ///     fn wants_graph(&self) -> bool {
+    ///         true
+    ///     }
+    /// }
+    /// let layers = Arc::new(Layers::default());
+    /// let _on = scoped_callback(layers.clone());
+    /// let parts = (0..8).map(|i| delayed(i).map("square", |v: &i64| v * v));
+    /// sum(parts, 4).unwrap().compute().unwrap();
+    /// assert!(layers.0.lock().unwrap().contains(&("square".to_string(), 8)));
+    /// ```
+    fn wants_graph(&self) -> bool {
+        false
     }
 }
 
@@ -219,6 +256,8 @@ pub(crate) struct Active {
     callbacks: Box<[Arc<dyn Callback>]>,
     /// Some callback reads task times: read the clock around each task.
     timed: bool,
+    /// Some callback wants the graph's summary.
+    graph: bool,
     /// When the computation started: the times reported when none is read.
     began: Instant,
     /// `clock.raw()` when `began` was read: later raw readings are turned
@@ -254,6 +293,7 @@ impl Hooks {
         let began_raw = clock().raw();
         Hooks(Some(Arc::new(Active {
             timed: all.iter().any(|c| c.wants_times()),
+            graph: all.iter().any(|c| c.wants_graph()),
             callbacks: all.into(),
             began: Instant::now(),
             began_raw,
@@ -276,6 +316,36 @@ impl Hooks {
         for cb in self.active().map_or(&[][..], |a| &a.callbacks) {
             cb.on_tasks_added(tasks);
         }
+    }
+
+
+    /// Gives the callbacks that want it the graph's summary, made only then.
+    pub(crate) fn graph(&self, make: impl FnOnce() -> GraphSummary) {
+        let Some(active) = self.active().filter(|a| a.graph) else {
+            return;
+        };
+        let summary = make();
+        for cb in active.callbacks.iter().filter(|c| c.wants_graph()) {
+            cb.on_graph(&summary);
+        }
+    }
+
+    /// These hooks and `extra`, for one computation.
+    fn with(self, extra: Arc<dyn Callback>) -> Hooks {
+        let mut all: Vec<Arc<dyn Callback>> = self
+            .0
+            .as_deref()
+            .map(|a| a.callbacks.to_vec())
+            .unwrap_or_default();
+        all.push(extra);
+        let began_raw = clock().raw();
+        Hooks(Some(Arc::new(Active {
+            timed: all.iter().any(|c| c.wants_times()),
+            graph: all.iter().any(|c| c.wants_graph()),
+            callbacks: all.into(),
+            began: Instant::now(),
+            began_raw,
+        })))
     }
 
     pub(crate) fn finish(&self, error: Option<&Error>) {
@@ -320,10 +390,22 @@ pub(crate) fn observe<K: Borrow<Key>, R>(
     failed: impl FnOnce(&R) -> bool,
     f: impl FnOnce() -> R,
 ) -> R {
+    observe_at(hooks, worker, key, failed, f)
+}
+
+/// [`observe`] on a worker of the caller's numbering.
+#[inline]
+pub(crate) fn observe_at<K: Borrow<Key>, R>(
+    hooks: &Hooks,
+    worker: impl FnOnce() -> usize,
+    key: impl FnOnce() -> K,
+    failed: impl FnOnce(&R) -> bool,
+    f: impl FnOnce() -> R,
+) -> R {
     let active = hooks.active();
     let key = active.map(|_| key());
     let started = match (active, &key) {
-        (Some(a), Some(k)) => Some(a.task_started(k.borrow())),
+        (Some(a), Some(k)) => Some(a.task_started(k.borrow(), worker())),
         _ => None,
     };
     let out = f();
@@ -370,7 +452,7 @@ pub(crate) struct Started {
 impl Active {
     #[inline(never)]
     fn begin(&self, name: &'static str, indices: &[u64]) -> Started {
-        self.task_started(&Key::new(name).with_indices(indices))
+        self.task_started(&Key::new(name).with_indices(indices), worker())
     }
 
     #[inline(never)]
@@ -379,8 +461,7 @@ impl Active {
     }
 
     #[inline(never)]
-    fn task_started(&self, key: &Key) -> Started {
-        let worker = worker();
+    fn task_started(&self, key: &Key, worker: usize) -> Started {
         for cb in self.callbacks.iter() {
             cb.on_task_start(key, worker);
         }
@@ -404,5 +485,103 @@ impl Active {
         for cb in self.callbacks.iter() {
             cb.on_task_end(&event);
         }
+    }
+}
+
+/// The callbacks active where a computation starts, for executors outside
+/// this crate (the cluster backend of `dagwood-cluster`), so that progress
+/// bars, profilers and the dashboard see their tasks as they see the
+/// built-in schedulers'. With no callback active, each call is one branch.
+///
+/// ```
+/// use dagwood_runtime::diagnostics::{GraphSummary, ProgressBar, Reporter};
+/// use dagwood_runtime::Key;
+///
+/// let bar = ProgressBar::new();
+/// let _on = bar.scoped();
+/// let reporter = Reporter::capture(); // on the thread that starts the run
+/// reporter.start(2);
+/// let key = Key::new("work");
+/// let mut results = Vec::new();
+/// for i in 0..2 {
+///     // On whichever thread runs the task, with that worker's number.
+///     results.push(reporter.task(i, &key, |r: &Result<i32, String>| r.is_err(), || Ok(i as i32)));
+/// }
+/// reporter.finish(None);
+/// assert_eq!(bar.state().done, 2);
+/// ```
+#[derive(Clone, Default)]
+pub struct Reporter {
+    hooks: Hooks,
+}
+
+impl std::fmt::Debug for Reporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reporter")
+            .field("active", &self.is_active())
+            .finish()
+    }
+}
+
+impl Reporter {
+    /// The callbacks active on this thread now (scoped and global).
+    pub fn capture() -> Reporter {
+        Reporter {
+            hooks: Hooks::capture(),
+        }
+    }
+
+    /// These callbacks and `callback` too.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use dagwood_runtime::diagnostics::{Profiler, Reporter};
+    /// # struct Nothing;
+    /// # impl dagwood_runtime::diagnostics::Callback for Nothing {}
+    /// let r = Reporter::capture().with_callback(Arc::new(Nothing));
+    /// assert!(r.is_active());
+    /// ```
+    pub fn with_callback(self, callback: Arc<dyn Callback>) -> Reporter {
+        Reporter {
+            hooks: self.hooks.with(callback),
+        }
+    }
+
+    /// True when some callback is active.
+    ///
+    /// ```
+    /// assert!(!dagwood_runtime::diagnostics::Reporter::default().is_active());
+    /// ```
+    pub fn is_active(&self) -> bool {
+        self.hooks.active().is_some()
+    }
+
+    /// A computation of `tasks` tasks starts ([`Callback::on_start`]).
+    pub fn start(&self, tasks: usize) {
+        self.hooks.start(tasks)
+    }
+
+    /// Its graph by layer ([`Callback::on_graph`]); `make` runs only when
+    /// some active callback wants it.
+    pub fn graph(&self, make: impl FnOnce() -> GraphSummary) {
+        self.hooks.graph(make)
+    }
+
+    /// Runs `f` as the task `key` on `worker`, reporting its start and end;
+    /// `failed` tells from its result whether it failed.
+    #[inline]
+    pub fn task<R>(
+        &self,
+        worker: usize,
+        key: &Key,
+        failed: impl FnOnce(&R) -> bool,
+        f: impl FnOnce() -> R,
+    ) -> R {
+        observe_at(&self.hooks, || worker, || key, failed, f)
+    }
+
+    /// The computation ended ([`Callback::on_finish`]).
+    pub fn finish(&self, error: Option<&Error>) {
+        self.hooks.finish(error)
     }
 }

@@ -7,7 +7,10 @@
 //!   a [`ResourceProfiler`] (Dask's `Profiler` and `ResourceProfiler`);
 //! * [`VisualizeOptions`]: options for the `visualize` methods that draw a
 //!   graph with Graphviz, task by task or summarised by layer;
-//! * [`Callback`]: the hooks all of them use, open to your own.
+//! * `Dashboard` (feature `dashboard`): a live page in the browser while a
+//!   program runs (Dask's dashboard on `:8787`), see its module;
+//! * [`Callback`]: the hooks all of them use, open to your own, and
+//!   [`Reporter`] for executors outside this crate.
 //!
 //! The runtime also opens `tracing` spans named `dagwood.optimize`,
 //! `dagwood.execute` and `dagwood.run_static` around optimisation and
@@ -37,22 +40,30 @@
 //! ```
 
 mod callback;
+#[cfg(feature = "dashboard")]
+mod dashboard;
 mod profiler;
 #[cfg(feature = "diagnostics")]
 mod progress;
 mod resource;
+mod summary;
 #[cfg(feature = "diagnostics")]
 mod timeline;
 mod trace;
 mod visualize;
 
 pub use callback::{
-    register_global, scoped_callback, Callback, GlobalCallback, ScopedCallback, TaskEvent,
+    register_global, scoped_callback, Callback, GlobalCallback, Reporter, ScopedCallback, TaskEvent,
+};
+#[cfg(feature = "dashboard")]
+pub use dashboard::{
+    Collector, Dashboard, DashboardError, DigestBar, DigestGroup, ProcessDigest, DEFAULT_ADDRESS,
 };
 pub use profiler::{Profiler, TaskRecord};
 #[cfg(feature = "diagnostics")]
 pub use progress::{with_progress, ProgressBar, ProgressState};
 pub use resource::{ResourceProfiler, ResourceSample};
+pub use summary::{GraphSummary, LayerSummary};
 pub use visualize::{ColorBy, GraphFiles, VisualizeOptions};
 
 pub(crate) use callback::{observe, set_client_worker, Hooks};

@@ -283,49 +283,38 @@ impl GraphView {
     }
 
     fn layers_dot(&self, measure: Option<&Measure>) -> (String, usize) {
-        // Layers in order of first appearance: nodes come inputs first, so
-        // the picture reads from sources to outputs.
-        let mut index: HashMap<&str, usize> = HashMap::new();
-        let mut layers: Vec<(&str, usize, bool, Option<f64>)> = Vec::new();
-        let mut layer_of = Vec::with_capacity(self.nodes.len());
-        for (i, n) in self.nodes.iter().enumerate() {
-            let l = *index.entry(n.key.name()).or_insert_with(|| {
-                layers.push((n.key.name(), 0, false, None));
-                layers.len() - 1
-            });
-            let layer = &mut layers[l];
-            layer.1 += 1;
-            layer.2 |= n.output;
-            if let Some(v) = measure.and_then(|m| m.values[i]) {
-                layer.3 = Some(match (measure.map(|m| m.unit), layer.3) {
-                    // Time adds up over a layer's tasks; memory is a level.
-                    (Some(Unit::Seconds), Some(sum)) => sum + v,
-                    (_, Some(top)) => top.max(v),
-                    (_, None) => v,
-                });
+        let (summary, layer_of) = super::summary::summarise(
+            self.nodes.iter().map(|n| (&n.key, n.output)),
+            self.edges.iter().copied(),
+        );
+        let mut values: Vec<Option<f64>> = vec![None; summary.layers.len()];
+        if let Some(m) = measure {
+            for (i, &l) in layer_of.iter().enumerate() {
+                if let Some(v) = m.values[i] {
+                    values[l] = Some(match (m.unit, values[l]) {
+                        // Time adds up over a layer's tasks; memory is a level.
+                        (Unit::Seconds, Some(sum)) => sum + v,
+                        (_, Some(top)) => top.max(v),
+                        (_, None) => v,
+                    });
+                }
             }
-            layer_of.push(l);
         }
         let mut dot = Dot::new(self.name);
-        let values: Vec<Option<f64>> = layers.iter().map(|l| l.3).collect();
         let max = max_of(&values);
-        for (l, &(name, count, output, value)) in layers.iter().enumerate() {
-            let tasks = if count == 1 { "task" } else { "tasks" };
-            let mut label = format!("{name}\n{count} {tasks}");
+        for (l, layer) in summary.layers.iter().enumerate() {
+            let tasks = if layer.tasks == 1 { "task" } else { "tasks" };
+            let mut label = format!("{}\n{} {tasks}", layer.name, layer.tasks);
             let attrs = match measure {
-                Some(m) => colour_attrs(m, value, max, &mut label),
+                Some(m) => colour_attrs(m, values[l], max, &mut label),
                 None => String::new(),
             };
-            dot.node_with(l, &label, output, &attrs);
+            dot.node_with(l, &label, layer.output, &attrs);
         }
-        let mut seen = std::collections::HashSet::new();
-        for &(a, b) in &self.edges {
-            let (la, lb) = (layer_of[a], layer_of[b]);
-            // Edges inside a layer (the levels of a tree reduction) are
-            // implied by its task count.
-            if la != lb && seen.insert((la, lb)) {
-                dot.edge(la, lb);
-            }
+        // Edges inside a layer (the levels of a tree reduction) are
+        // implied by its task count.
+        for &(la, lb) in &summary.edges {
+            dot.edge(la, lb);
         }
         if let Some(m) = measure {
             let summed = Measure {
@@ -338,7 +327,7 @@ impl GraphView {
             };
             legend(&mut dot, &summed, max);
         }
-        (dot.finish(), layers.len())
+        (dot.finish(), summary.layers.len())
     }
 
     fn measure(&self, by: ColorBy<'_>) -> Measure {

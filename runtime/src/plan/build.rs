@@ -100,6 +100,19 @@ pub(crate) struct Arena {
 }
 
 impl Arena {
+    /// The graph by layer, for the diagnostics callbacks that want it.
+    pub(crate) fn summary(&self) -> crate::diagnostics::GraphSummary {
+        let mut output = vec![false; self.nodes.len()];
+        for &o in &self.outputs {
+            output[o as usize] = true;
+        }
+        crate::diagnostics::GraphSummary::from_tasks(
+            self.nodes.iter().zip(output).map(|(n, o)| (&n.key, o)),
+            (0..self.nodes.len())
+                .flat_map(|t| self.deps.row(t).iter().map(move |&d| (d as usize, t))),
+        )
+    }
+
     /// Culls to what `roots` need: tasks unreachable from them never enter.
     ///
     /// A recomputable source (a task without inputs marked with

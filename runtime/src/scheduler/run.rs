@@ -35,6 +35,7 @@ impl<'p> RunState<'p> {
     pub(crate) fn new(arena: &'p Arena, units: &'p Units) -> RunState<'p> {
         let hooks = Hooks::capture();
         hooks.start(arena.nodes.len());
+        hooks.graph(|| arena.summary());
         RunState::build(arena, units, hooks, true)
     }
 
