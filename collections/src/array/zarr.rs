@@ -286,7 +286,7 @@ impl<T: Element> Array<T> {
     /// array's (irregular chunks are first made regular at their largest
     /// size); each block is encoded and written by its own task.
     ///
-    /// Errors: [`ArrayError::Io`] or [`ArrayError::Format`] naming `path`
+    /// Errors: [`ArrayError::File`] or [`ArrayError::Format`] naming `path`
     /// when something already exists there or the store cannot be written.
     pub fn to_zarr(&self, path: impl AsRef<Path>) -> Result<()> {
         self.to_zarr_with(path, &ToZarr::new(), &Scheduler::current())
@@ -318,10 +318,7 @@ impl<T: Element> Array<T> {
     ) -> Result<()> {
         let path = path.as_ref();
         self.check()?;
-        let io = |source| ArrayError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
+        let io = |source| ArrayError::File(crate::FileError::io(path, source));
         if path.exists() {
             if !options.overwrite {
                 return Err(format_err(
