@@ -318,7 +318,6 @@ impl Hooks {
         }
     }
 
-
     /// Gives the callbacks that want it the graph's summary, made only then.
     pub(crate) fn graph(&self, make: impl FnOnce() -> GraphSummary) {
         let Some(active) = self.active().filter(|a| a.graph) else {
