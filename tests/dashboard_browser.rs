@@ -10,6 +10,8 @@
 //! except under `CI=true`, where it fails.
 //! `DAGWOOD_UPDATE_DOCS=1` also writes the screenshot to docs/dashboard.png.
 
+#![cfg(all(feature = "array", feature = "diagnostics"))]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;

@@ -7,7 +7,7 @@
 //!   a [`ResourceProfiler`] (Dask's `Profiler` and `ResourceProfiler`);
 //! * [`VisualizeOptions`]: options for the `visualize` methods that draw a
 //!   graph with Graphviz, task by task or summarised by layer;
-//! * `Dashboard` (feature `dashboard`): a live page in the browser while a
+//! * `Dashboard` (the runtime's feature `dashboard`, which `dagwood`'s `diagnostics` turns on): a live page in the browser while a
 //!   program runs (Dask's dashboard on `:8787`), see its module;
 //! * [`Callback`]: the hooks all of them use, open to your own, and
 //!   [`Reporter`] for executors outside this crate.
