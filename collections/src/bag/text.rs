@@ -117,7 +117,7 @@ impl ReadText {
     /// per block of each plain file); nothing is read yet.
     ///
     /// Errors: [`FileError::Pattern`](crate::FileError::Pattern) for a malformed pattern,
-    /// [`FileError::NoFiles`](crate::FileError::NoFiles) when nothing matches, [`FileError::Io`](crate::FileError::Io) naming
+    /// [`FileError::NoFiles`](crate::FileError::NoFiles) when nothing matches, [`crate::FileError::Io`] naming
     /// the path when a match cannot be examined or is a directory,
     /// [`BagError::Invalid`] for a block size of 0. Errors while reading
     /// come from `compute`.
@@ -439,7 +439,7 @@ impl<T: Item + Display> Bag<T> {
     /// partial one) in place.
     ///
     /// Errors: [`BagError::Invalid`] for a pattern without `*`;
-    /// [`FileError::Io`](crate::FileError::Io) naming the directory that cannot be created; a write
+    /// [`crate::FileError::Io`] naming the directory that cannot be created; a write
     /// that fails inside a task comes back as [`BagError::Compute`] naming
     /// the task, with the failing file in its message.
     ///

@@ -44,7 +44,7 @@ impl<T: Element> Array<T> {
     /// from it) is in use; replacing it, as [`to_npy`](Array::to_npy) does,
     /// is fine: the map keeps the old contents.
     ///
-    /// Errors: [`FileError::Io`](crate::FileError::Io) when the file cannot be opened or mapped;
+    /// Errors: [`crate::FileError::Io`] when the file cannot be opened or mapped;
     /// [`ArrayError::Format`] (naming the file and the problem) for a bad
     /// magic string, an unsupported version, dtype or Fortran order, a dtype
     /// other than `T`'s, or a file shorter than its header says;
@@ -124,7 +124,7 @@ impl<T: Element> Array<T> {
     /// untouched, and an array read from `path` itself can be written back
     /// to it.
     ///
-    /// Errors: [`FileError::Io`](crate::FileError::Io) naming `path` when the file cannot be
+    /// Errors: [`crate::FileError::Io`] naming `path` when the file cannot be
     /// created, written or renamed; [`ArrayError::Invalid`] when `T` has no
     /// `.npy` dtype; the array's own errors otherwise.
     ///

@@ -11,8 +11,8 @@ use crate::dataframe::error::{DataFrameError, Result};
 
 /// One aggregation: a function of a column (or of the rows, for
 /// [`size`](Agg::size)), with the name of its output column. Use it with
-/// [`DataFrame::agg`], [`DataFrame::reduce`] and
-/// [`GroupBy::agg`](super::GroupBy::agg).
+/// [`DataFrame::agg`](crate::dataframe::DataFrame::agg), [`DataFrame::reduce`](crate::dataframe::DataFrame::reduce) and
+/// [`GroupBy::agg`](crate::dataframe::GroupBy::agg).
 ///
 /// The output column is named after the input column (as pandas and
 /// Polars), `"size"` for `size`, or what [`alias`](Agg::alias) says;

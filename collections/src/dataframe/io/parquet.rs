@@ -109,7 +109,7 @@ impl ReadParquet {
     /// group; the rows are read by the tasks.
     ///
     /// Errors: [`FileError::Pattern`](crate::FileError::Pattern), [`FileError::NoFiles`](crate::FileError::NoFiles),
-    /// [`FileError::Io`](crate::FileError::Io) naming a file that cannot be opened,
+    /// [`crate::FileError::Io`] naming a file that cannot be opened,
     /// [`DataFrameError::Format`] naming a file that is not Parquet,
     /// [`DataFrameError::SchemaMismatch`] naming a file whose schema differs
     /// from the first's, [`DataFrameError::Invalid`] for a batch size of 0.
@@ -394,7 +394,7 @@ impl DataFrame {
     /// (or clear it) if an earlier dataset there had more partitions.
     ///
     /// Returns the written paths in partition order. Errors:
-    /// [`FileError::Io`](crate::FileError::Io) when `dir` cannot be created; a failed write
+    /// [`crate::FileError::Io`] when `dir` cannot be created; a failed write
     /// comes back as [`DataFrameError::Compute`] whose cause names the file.
     ///
     /// ```
