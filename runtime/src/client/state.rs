@@ -120,7 +120,9 @@ impl State {
 
 /// Who to tell when a task is done.
 pub(crate) enum Waiter {
-    Thread(Thread),
+    /// A blocked thread; the number tells its registrations apart, so one
+    /// that gives up (a timeout) takes back exactly its own.
+    Thread(Thread, u64),
     Waker(Waker),
     /// An [`AsCompleted`](super::AsCompleted): push this index to its queue.
     Completion(Arc<Completions>, usize),
@@ -129,7 +131,7 @@ pub(crate) enum Waiter {
 impl Waiter {
     fn wake(self) {
         match self {
-            Waiter::Thread(t) => t.unpark(),
+            Waiter::Thread(t, _) => t.unpark(),
             Waiter::Waker(w) => w.wake(),
             Waiter::Completion(q, i) => q.push(i),
         }
@@ -256,6 +258,10 @@ impl Task {
     pub(crate) fn is_cancelled(&self) -> bool {
         let g = lock(&self.inner);
         matches!(g.state, State::Cancelled | State::Released) || g.cancel_requested
+    }
+
+    pub(crate) fn is_done(&self) -> bool {
+        lock(&self.inner).state.is_done()
     }
 
     pub(crate) fn is_held(&self) -> bool {
@@ -401,6 +407,25 @@ impl Task {
             g.waiters.push(w);
             false
         }
+    }
+
+    /// Takes back the thread waiter registered as `token` (its wait timed
+    /// out), so that polling a long task does not pile up waiters.
+    pub(crate) fn remove_waiter(&self, token: u64) {
+        let mut g = lock(&self.inner);
+        if let Some(i) = g
+            .waiters
+            .iter()
+            .position(|w| matches!(w, Waiter::Thread(_, t) if *t == token))
+        {
+            g.waiters.swap_remove(i);
+        }
+    }
+
+    /// Waiters registered and not yet woken (for tests of the bookkeeping).
+    #[cfg(test)]
+    pub(crate) fn waiter_count(&self) -> usize {
+        lock(&self.inner).waiters.len()
     }
 
     /// Registers `waker` unless an equivalent one is registered; true if done.
