@@ -283,7 +283,15 @@ impl Cluster {
                 }
             }
         }
+        // A diagnostics callback that panicked (its panic was caught where
+        // it was called) fails the run as a task would.
+        if first_err.is_none() {
+            first_err = reporter.fault().map(ClusterError::Runtime);
+        }
         crate::dashboard::report_finish(&reporter, first_err.as_ref());
+        if first_err.is_none() {
+            first_err = reporter.fault().map(ClusterError::Runtime);
+        }
         match first_err {
             None => {
                 drop(guards);

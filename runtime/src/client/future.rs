@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -197,8 +196,13 @@ impl<T: Send + Sync + 'static> Future<T> {
 
 /// Blocks until `task` is done or the deadline passes; true if done. A wait
 /// that times out takes its waiter back.
+///
+/// On a worker of a client the wait runs that client's ready tasks meanwhile
+/// (see [`Pool::help_until`](super::pool::Pool::help_until)).
 pub(crate) fn wait_task(task: &TaskRef, deadline: Option<Instant>) -> bool {
-    static TOKEN: AtomicU64 = AtomicU64::new(0);
+    if let Some(pool) = super::pool::current() {
+        return pool.help_until(task, deadline);
+    }
     let mut token = None;
     loop {
         {
@@ -207,7 +211,7 @@ pub(crate) fn wait_task(task: &TaskRef, deadline: Option<Instant>) -> bool {
                 return true;
             }
             if token.is_none() {
-                let t = TOKEN.fetch_add(1, Ordering::Relaxed);
+                let t = super::state::next_token();
                 g.waiters.push(Waiter::Thread(std::thread::current(), t));
                 token = Some(t);
             }
