@@ -252,7 +252,10 @@ fn soak_client_tasks_from_four_threads_settle_without_leaks() {
         elapsed.as_secs_f64(),
         peak as f64 / (1024.0 * 1024.0)
     );
-    assert_eq!(live, 0, "result values still alive after the client dropped");
+    assert_eq!(
+        live, 0,
+        "result values still alive after the client dropped"
+    );
     // Scoped threads' and the channel's bookkeeping may linger a little;
     // a leak of one task's worth per thousand would be megabytes.
     assert!(leaked <= 64 * 1024, "{leaked} bytes leaked");
