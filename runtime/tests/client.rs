@@ -3,6 +3,8 @@
 //!
 //! No test asserts a time; `wait(.., 30 s)` guards against hangs.
 
+mod common;
+use common::bounded;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
@@ -636,25 +638,6 @@ fn diagnostics_callbacks_see_client_tasks() {
         finishes[1].as_deref().is_some_and(|e| e.contains("kaboom")),
         "{finishes:?}"
     );
-}
-
-/// Runs `f` on its own thread; fails the test if it has not returned within
-/// 60 s (a deadlock), and passes a panic of `f` on.
-fn bounded(what: &str, f: impl FnOnce() + Send + 'static) {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let h = std::thread::spawn(move || {
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-        let _ = tx.send(());
-        r
-    });
-    match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(()) => {
-            if let Err(p) = h.join().unwrap() {
-                std::panic::resume_unwind(p)
-            }
-        }
-        Err(_) => panic!("deadlock: {what} did not return within 60 s"),
-    }
 }
 
 #[test]

@@ -5,33 +5,15 @@
 //! Every test runs under [`bounded`], so a regression that hangs fails
 //! after 60 s instead of stalling the suite. No test asserts a time.
 
+mod common;
+use common::bounded;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
-use std::time::Duration;
 
 use dagwood_runtime::client::{Client, Status};
 use dagwood_runtime::diagnostics::{scoped_callback, Callback, GraphSummary, TaskEvent};
 use dagwood_runtime::{delayed, sum, Error, Key, Scheduler};
-
-/// Runs `f` on its own thread; fails the test if it has not returned within
-/// 60 s (a hang), and passes a panic of `f` on.
-fn bounded(what: &str, f: impl FnOnce() + Send + 'static) {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let h = std::thread::spawn(move || {
-        let r = catch_unwind(AssertUnwindSafe(f));
-        let _ = tx.send(());
-        r
-    });
-    match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(()) => {
-            if let Err(p) = h.join().unwrap() {
-                std::panic::resume_unwind(p)
-            }
-        }
-        Err(_) => panic!("hang: {what} did not return within 60 s"),
-    }
-}
 
 /// Keeps the panics these tests cause on purpose off stderr.
 fn quiet() {

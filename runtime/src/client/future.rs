@@ -248,7 +248,9 @@ mod tests {
         for _ in 0..1000 {
             assert!(!long.wait_timeout(Duration::from_micros(10)));
         }
-        assert!(super::super::wait(std::slice::from_ref(&long), Duration::from_micros(10)).is_err());
+        assert!(
+            super::super::wait(std::slice::from_ref(&long), Duration::from_micros(10)).is_err()
+        );
         assert_eq!(long.task.0.waiter_count(), 0);
         gate.wait();
         long.wait();
