@@ -1,6 +1,6 @@
 //! Running one task, in one place: the value tasks hand each other and its
 //! type, the inputs a task's function gets ([`Args`]), the call itself with
-//! its panic caught ([`run_op`], [`catch_panic`]), and the lock helper
+//! its panic caught (`run_op`, [`catch_panic`]), and the lock helper
 //! every piece of shared state uses (as rayon-core's `unwind.rs` is for
 //! rayon).
 //!
