@@ -172,6 +172,18 @@ pub enum ClusterError {
         /// Its message.
         message: String,
     },
+    /// A computation over several processes was started while another one
+    /// is running in this process: one at a time per process (the cluster's
+    /// processes must agree on the order of runs). Wait for the first, or
+    /// use another process.
+    #[error(
+        "process {process}: another distributed computation is running in this process; \
+         run them one after the other"
+    )]
+    Busy {
+        /// This process.
+        process: usize,
+    },
     /// An error of the local runtime (for example extracting the outputs).
     #[error(transparent)]
     Runtime(#[from] dagwood_runtime::Error),

@@ -177,6 +177,12 @@ impl Cluster {
         // a dashboard on process 0, the others' tasks reach it too.
         let mut reporter = Reporter::capture();
         let serving = me == 0 && crate::dashboard::serving();
+        // timely's networking threads are joined when this guard drops; it
+        // is kept until the run ends well, and leaked when it does not.
+        let mut comm_guard: Option<Box<dyn std::any::Any + Send>> = None;
+        // Held while a run over several processes is under way: see
+        // `DISTRIBUTED`.
+        let mut _one_at_a_time = None;
         let (builders, _heartbeats) = if self.processes() == 1 {
             let (builders, _) = CommunicationConfig::Process(self.threads())
                 .try_build()
@@ -184,6 +190,15 @@ impl Cluster {
             let _ = crate::dashboard::feed(me, false);
             (builders, None)
         } else {
+            _one_at_a_time = Some(DISTRIBUTED.try_lock().map_err(|e| match e {
+                std::sync::TryLockError::WouldBlock => ClusterError::Busy { process: me },
+                std::sync::TryLockError::Poisoned(_) => {
+                    timely_err("an earlier distributed run in this process panicked".into())
+                }
+            })?);
+            if let Ok(mut v) = COMM_PANICS.lock() {
+                v.clear();
+            }
             let hello = Hello {
                 process: me as u32,
                 processes: self.processes() as u32,
@@ -217,7 +232,7 @@ impl Cluster {
             let (tcp, guard) =
                 initialize_networking_from_sockets(procs, sockets, me, self.threads(), hooks)
                     .map_err(|e| timely_err(format!("cannot start networking: {e}")))?;
-            comm_guard_store(Box::new(guard));
+            comm_guard = Some(Box::new(guard));
             let builders = tcp.into_iter().map(AllocatorBuilder::Tcp).collect();
             (builders, Some(heartbeats))
         };
@@ -225,9 +240,6 @@ impl Cluster {
             plan.check_codecs(&graph)?;
         }
         install_panic_hook();
-        if let Ok(mut v) = COMM_PANICS.lock() {
-            v.clear();
-        }
 
         let threads = self.threads();
         let keys = Arc::new(crate::dashboard::report_start(
@@ -283,18 +295,26 @@ impl Cluster {
                 }
             }
         }
+        // A diagnostics callback that panicked (its panic was caught where
+        // it was called) fails the run as a task would.
+        if first_err.is_none() {
+            first_err = reporter.fault().map(ClusterError::Runtime);
+        }
         crate::dashboard::report_finish(&reporter, first_err.as_ref());
+        if first_err.is_none() {
+            first_err = reporter.fault().map(ClusterError::Runtime);
+        }
         match first_err {
             None => {
                 drop(guards);
-                comm_guard_release();
+                drop(comm_guard);
                 Ok((outputs, stats))
             }
             Some(e @ (ClusterError::PeerLost { .. } | ClusterError::Timely { .. })) => {
                 // After a broken connection timely's threads may never finish:
                 // do not wait for them (they end with the process).
                 std::mem::forget(guards);
-                comm_guard_forget();
+                std::mem::forget(comm_guard);
                 Err(e)
             }
             Some(e) => {
@@ -302,33 +322,20 @@ impl Cluster {
                 // shut the connections down cleanly, so that no peer takes
                 // this process's exit for a lost connection.
                 drop(guards);
-                comm_guard_release();
+                drop(comm_guard);
                 Err(e)
             }
         }
     }
 }
 
-// timely's networking threads are joined when the guard drops; it is kept
-// here until the run ends well, and leaked when it does not.
-static COMM_GUARD: Mutex<Option<Box<dyn std::any::Any + Send>>> = Mutex::new(None);
-
-fn comm_guard_store(g: Box<dyn std::any::Any + Send>) {
-    if let Ok(mut slot) = COMM_GUARD.lock() {
-        *slot = Some(g);
-    }
-}
-
-fn comm_guard_release() {
-    let g = COMM_GUARD.lock().ok().and_then(|mut s| s.take());
-    drop(g);
-}
-
-fn comm_guard_forget() {
-    if let Some(g) = COMM_GUARD.lock().ok().and_then(|mut s| s.take()) {
-        std::mem::forget(g);
-    }
-}
+/// One run over several processes at a time in this process. Such a run
+/// owns process-wide state (the record of timely's networking panics below,
+/// which cannot tell two runs' threads apart), and every process of a
+/// cluster must run the same graphs in the same order anyway; a second one
+/// started meanwhile gets [`ClusterError::Busy`]. Runs on one process share
+/// nothing and run side by side.
+static DISTRIBUTED: Mutex<()> = Mutex::new(());
 
 /// Panics of timely's networking threads, recorded by the hook below.
 static COMM_PANICS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());

@@ -125,6 +125,35 @@ pub enum Error {
         /// Futures not done when the time ran out.
         pending: usize,
     },
+    /// A diagnostics [`Callback`](crate::diagnostics::Callback) panicked
+    /// (in `method`, during task `key` if it was a task's event); the
+    /// computation stopped as for a failed task.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use dagwood_runtime::diagnostics::{scoped_callback, Callback, TaskEvent};
+    /// use dagwood_runtime::{delayed, Error};
+    /// struct Broken;
+    /// impl Callback for Broken {
+    ///     fn on_task_end(&self, _: &TaskEvent<'_>) { panic!("no disk") }
+    /// }
+    /// let _on = scoped_callback(Arc::new(Broken));
+    /// let err = delayed(1).map("inc", |v: &i32| v + 1).compute().unwrap_err();
+    /// assert!(matches!(&err, Error::Callback { method: "on_task_end", .. }));
+    /// assert!(err.to_string().contains("no disk"));
+    /// ```
+    #[error(
+        "diagnostics callback `{method}` panicked{}: {message}",
+        key.as_ref().map(|k| format!(" at task {k}")).unwrap_or_default()
+    )]
+    Callback {
+        /// The method of [`Callback`](crate::diagnostics::Callback) that panicked.
+        method: &'static str,
+        /// The task it was told about, for a task's start or end.
+        key: Option<Key>,
+        /// The panic's message.
+        message: String,
+    },
     /// A broken invariant inside dagwood: please report it.
     #[error("internal error (a dagwood bug): {0}")]
     Internal(String),

@@ -165,11 +165,29 @@ impl FromIterator<Value> for Args {
 /// Runs one operation on its inputs: a constant is handed out, a function
 /// is called with a panic caught as [`TaskError::Panicked`]. The caller
 /// attaches the task's key to an error.
+///
+/// Inputs the function left in `args` are dropped inside the catch too: the
+/// task may hold the last reference to a value whose `Drop` panics.
 pub(crate) fn run_op(op: &Op, args: &mut Args) -> Result<Value, TaskError> {
     match op {
         Op::Value(v) => Ok(v.clone()),
-        Op::Call(f) => catch_panic(|| f(args)).and_then(|r| r),
+        Op::Call(f) => catch_panic(|| {
+            let out = f(args);
+            args.values.clear();
+            out
+        })
+        .and_then(|r| r),
     }
+}
+
+/// Drops `value`, catching a panic of its `Drop`; the panic's message if
+/// there was one. For values of user types that the runtime drops on a
+/// worker, where a panic would take the worker (and its task) down.
+pub(crate) fn drop_caught<T>(value: T) -> Option<String> {
+    catch_panic(move || drop(value)).err().map(|e| match e {
+        TaskError::Panicked(m) => m,
+        other => other.to_string(),
+    })
 }
 
 /// Calls `f`, turning a panic inside it into [`TaskError::Panicked`] with

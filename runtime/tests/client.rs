@@ -3,6 +3,8 @@
 //!
 //! No test asserts a time; `wait(.., 30 s)` guards against hangs.
 
+mod common;
+use common::bounded;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
@@ -636,4 +638,64 @@ fn diagnostics_callbacks_see_client_tasks() {
         finishes[1].as_deref().is_some_and(|e| e.contains("kaboom")),
         "{finishes:?}"
     );
+}
+
+#[test]
+fn a_task_waiting_for_a_later_future_does_not_hold_the_only_worker() {
+    bounded("a task waiting on a future submitted after it", || {
+        let client = Client::with_threads(1).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<Future<i64>>();
+        let rx = Mutex::new(rx);
+        let outer = client.submit(
+            move |_: ()| {
+                let later = rx.lock().unwrap().recv().unwrap();
+                later.result().unwrap() * 10
+            },
+            (),
+        );
+        // Submitted once the outer task holds the worker (it waits for it).
+        std::thread::sleep(Duration::from_millis(20));
+        let later = client.submit(|x: i64| x + 1, 4);
+        tx.send(later.clone()).unwrap();
+        assert_eq!(outer.result().unwrap(), 50);
+        assert_eq!(later.result().unwrap(), 5);
+    });
+}
+
+#[test]
+fn nested_waits_inside_tasks_finish_on_few_workers() {
+    bounded("tasks that gather futures they submit", || {
+        for threads in [1, 2] {
+            let client = Client::with_threads(threads).unwrap();
+            // Each task submits its children and gathers them (Dask's
+            // worker_client pattern): depth 3, fan-out 4, all on one or two
+            // workers that each wait inside a task.
+            fn tree(client: Client, depth: u32) -> u64 {
+                if depth == 0 {
+                    return 1;
+                }
+                let kids: Vec<Future<u64>> = (0..4)
+                    .map(|_| {
+                        let c = client.clone();
+                        client.submit(move |d: u32| tree(c, d), depth - 1)
+                    })
+                    .collect();
+                client.gather(&kids).unwrap().iter().sum::<u64>() + 1
+            }
+            let c = client.clone();
+            let root = client.submit(move |d: u32| tree(c, d), 3);
+            assert_eq!(root.result().unwrap(), 1 + 4 + 16 + 64);
+            // A timed wait inside a task also runs the queue meanwhile.
+            let c = client.clone();
+            let timed = client.submit(
+                move |_: ()| {
+                    let inner = c.submit(|x: u64| x * 3, 7);
+                    assert!(inner.wait_timeout(Duration::from_secs(30)));
+                    inner.result().unwrap()
+                },
+                (),
+            );
+            assert_eq!(timed.result().unwrap(), 21);
+        }
+    });
 }

@@ -194,18 +194,26 @@ impl<T: Send + Sync + 'static> Future<T> {
     }
 }
 
-/// Blocks until `task` is done or the deadline passes; true if done.
+/// Blocks until `task` is done or the deadline passes; true if done. A wait
+/// that times out takes its waiter back.
+///
+/// On a worker of a client the wait runs that client's ready tasks meanwhile
+/// (see [`Pool::help_until`](super::pool::Pool::help_until)).
 pub(crate) fn wait_task(task: &TaskRef, deadline: Option<Instant>) -> bool {
-    let mut registered = false;
+    if let Some(pool) = super::pool::current() {
+        return pool.help_until(task, deadline);
+    }
+    let mut token = None;
     loop {
         {
             let mut g = lock(&task.0.inner);
             if g.state.is_done() {
                 return true;
             }
-            if !registered {
-                g.waiters.push(Waiter::Thread(std::thread::current()));
-                registered = true;
+            if token.is_none() {
+                let t = super::state::next_token();
+                g.waiters.push(Waiter::Thread(std::thread::current(), t));
+                token = Some(t);
             }
         }
         match deadline {
@@ -213,10 +221,39 @@ pub(crate) fn wait_task(task: &TaskRef, deadline: Option<Instant>) -> bool {
             Some(d) => {
                 let now = Instant::now();
                 if now >= d {
-                    return false;
+                    if let Some(t) = token {
+                        task.0.remove_waiter(t);
+                    }
+                    return task.0.is_done();
                 }
                 std::thread::park_timeout(d - now);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Client;
+    use std::sync::{Arc, Barrier};
+    use std::time::Duration;
+
+    /// Polling a long task with short timeouts leaves no waiter behind.
+    #[test]
+    fn timed_out_waits_take_their_waiter_back() {
+        let client = Client::with_threads(1).unwrap();
+        let gate = Arc::new(Barrier::new(2));
+        let g = gate.clone();
+        let long = client.submit(move |_: ()| g.wait(), ());
+        for _ in 0..1000 {
+            assert!(!long.wait_timeout(Duration::from_micros(10)));
+        }
+        assert!(
+            super::super::wait(std::slice::from_ref(&long), Duration::from_micros(10)).is_err()
+        );
+        assert_eq!(long.task.0.waiter_count(), 0);
+        gate.wait();
+        long.wait();
+        assert!(long.done());
     }
 }

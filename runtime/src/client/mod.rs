@@ -263,10 +263,17 @@ impl Client {
         Future::from_ref(handle)
     }
 
-    /// [`submit`](Self::submit) for a pure call: the key is a hash of the
+    /// [`submit`](Self::submit) for a pure call: the key is a token of the
     /// function and the arguments (futures hash by key), and a call whose key
     /// is held already shares that task instead of running again (Dask's
     /// `submit(f, *args, pure=True)`).
+    ///
+    /// The token is 128 bits (two independent SipHash digests of the
+    /// function's type and the arguments' `Hash`, the key's two indices), so
+    /// distinct calls do not meet by chance; arguments are not compared, so
+    /// a `Hash` impl that leaves out a field makes calls that differ only
+    /// there share one task. Tokens hold for this process (a function's
+    /// type id changes between builds) and this client.
     ///
     /// `f` must be a function item or a closure that captures nothing, so
     /// that its type says everything it does (checked while compiling); the
@@ -280,6 +287,7 @@ impl Client {
     /// let a = client.submit_pure(slow_square, 12);
     /// let b = client.submit_pure(slow_square, 12);
     /// assert_eq!(a.key(), b.key());
+    /// assert_eq!(a.key().indices().len(), 2); // the 128-bit token
     /// assert_eq!(a, b);               // one task
     /// assert_ne!(a, client.submit_pure(slow_square, 13));
     /// assert_eq!(b.result().unwrap(), 144);

@@ -9,15 +9,28 @@
 //! worker that finishes a task runs the earliest dependent it made ready
 //! itself (no trip through the queue for chains) and queues the rest.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
+use std::thread::{JoinHandle, Thread};
+use std::time::Instant;
 
-use super::state::Task;
+use super::state::{Task, TaskRef, Waiter};
 use super::OnDrop;
-use crate::task::lock;
+use crate::task::{catch_panic, lock};
 use crate::Error;
+
+thread_local! {
+    /// The pool whose worker this thread is: a task that waits for a
+    /// future runs the pool's other ready tasks meanwhile.
+    static WORKER_OF: RefCell<Weak<Pool>> = const { RefCell::new(Weak::new()) };
+}
+
+/// The pool of the client worker running on this thread, if it is one.
+pub(crate) fn current() -> Option<Arc<Pool>> {
+    WORKER_OF.try_with(|w| w.borrow().upgrade()).ok().flatten()
+}
 
 const RUNNING: u8 = 0;
 const DRAINING: u8 = 1;
@@ -61,6 +74,17 @@ struct Queue {
     sleeping: usize,
     /// Workers running a task (which may make more tasks ready).
     active: usize,
+    /// Workers waiting inside a task for a future, with nothing to run:
+    /// unparked by every push, as they are not on the condition variable.
+    helpers: Vec<(u64, Thread)>,
+}
+
+impl Queue {
+    fn wake_helpers(&self) {
+        for (_, t) in &self.helpers {
+            t.unpark();
+        }
+    }
 }
 
 pub(crate) struct Pool {
@@ -85,6 +109,7 @@ impl Pool {
                 tasks: Ready::default(),
                 sleeping: 0,
                 active: 0,
+                helpers: Vec::new(),
             }),
             cond: Condvar::new(),
             mode: AtomicU8::new(RUNNING),
@@ -100,6 +125,7 @@ impl Pool {
         if q.sleeping > 0 && self.spinning.load(Ordering::Acquire) == 0 {
             self.cond.notify_one();
         }
+        q.wake_helpers();
     }
 
     pub(crate) fn push_many(&self, tasks: impl IntoIterator<Item = Arc<Task>>) {
@@ -115,6 +141,9 @@ impl Pool {
         } else if added > 1 && q.sleeping > 0 {
             self.cond.notify_all();
         }
+        if added > 0 {
+            q.wake_helpers();
+        }
     }
 
     /// Starts `n` worker threads on this pool.
@@ -126,6 +155,7 @@ impl Pool {
                 .name(format!("dagwood-client-{i}"))
                 .spawn(move || {
                     crate::diagnostics::set_client_worker(i);
+                    WORKER_OF.with(|w| *w.borrow_mut() = Arc::downgrade(&pool));
                     pool.work()
                 });
             match spawned {
@@ -212,26 +242,85 @@ impl Pool {
             spun = false;
             q.active += 1;
             drop(q);
-            let mut next = Some(task);
-            while let Some(task) = next.take() {
-                if self.mode.load(Ordering::Acquire) == CANCELLING {
-                    task.cancel();
-                    continue;
-                }
-                let mut ready = task.run();
-                // Depth first: the earliest dependent made ready runs here.
-                next = ready
-                    .iter()
-                    .enumerate()
-                    .min_by_key(|(_, t)| t.seq)
-                    .map(|(i, _)| i)
-                    .map(|i| ready.swap_remove(i));
-                if !ready.is_empty() {
-                    self.push_many(ready);
-                }
-            }
+            self.run_chain(task);
             q = lock(&self.queue);
             q.active -= 1;
         }
+    }
+
+    /// Runs `task`, then (depth first) the earliest dependent each run makes
+    /// ready, queueing the others.
+    fn run_chain(&self, task: Arc<Task>) {
+        let mut next = Some(task);
+        while let Some(task) = next.take() {
+            if self.mode.load(Ordering::Acquire) == CANCELLING {
+                task.cancel();
+                continue;
+            }
+            // Every user call inside `run` is caught already; this catch
+            // keeps the worker (and the task's waiters) alive should
+            // anything else panic.
+            let mut ready = catch_panic(|| task.run()).unwrap_or_else(|e| {
+                catch_panic(|| task.abandon(e.to_string())).unwrap_or_default()
+            });
+            next = ready
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, t)| t.seq)
+                .map(|(i, _)| i)
+                .map(|i| ready.swap_remove(i));
+            if !ready.is_empty() {
+                self.push_many(ready);
+            }
+        }
+    }
+
+    /// Waits, inside a task running on one of this pool's workers, until
+    /// `task` is done or the deadline passes (true if done), running the
+    /// pool's ready tasks meanwhile, as rayon's `join` does: a task that
+    /// waits for a future queued after it (or not submitted yet) does not
+    /// hold its worker, so even one worker cannot deadlock on it.
+    pub(crate) fn help_until(&self, task: &TaskRef, deadline: Option<Instant>) -> bool {
+        let token = super::state::next_token();
+        let me = std::thread::current();
+        if task.0.add_waiter(Waiter::Thread(me.clone(), token)) {
+            return true;
+        }
+        let mut helping = false;
+        let done = loop {
+            if task.0.is_done() {
+                break true;
+            }
+            let next = {
+                let mut q = lock(&self.queue);
+                let next = q.tasks.pop();
+                self.len.store(q.tasks.len(), Ordering::Release);
+                if next.is_none() && !helping {
+                    // Registered under the queue's lock: a push after this
+                    // look unparks this thread.
+                    q.helpers.push((token, me.clone()));
+                    helping = true;
+                }
+                next
+            };
+            match (next, deadline) {
+                (Some(t), _) => self.run_chain(t),
+                (None, None) => std::thread::park(),
+                (None, Some(d)) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        break task.0.is_done();
+                    }
+                    std::thread::park_timeout(d - now);
+                }
+            }
+        };
+        if helping {
+            lock(&self.queue).helpers.retain(|(t, _)| *t != token);
+        }
+        if !done {
+            task.0.remove_waiter(token);
+        }
+        done
     }
 }

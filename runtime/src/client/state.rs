@@ -12,19 +12,42 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::task::Waker;
 use std::thread::Thread;
 
-use crate::diagnostics::{observe, Hooks};
-use crate::task::{catch_panic, lock, Value};
+use crate::diagnostics::{observe, CallbackFault, Hooks};
+use crate::task::{catch_panic, drop_caught, lock, Value};
 use crate::{BoxError, Error, Key, TaskError};
 
 /// Why a task did not produce a value: the failing task's key and the cause.
 pub(crate) struct Failure {
     pub(crate) key: Key,
     pub(crate) cause: TaskError,
+    /// Set when it was a diagnostics callback, not the task, that panicked.
+    pub(crate) callback: Option<CallbackFault>,
 }
 
 impl Failure {
+    /// A task's own failure.
+    pub(crate) fn task(key: Key, cause: TaskError) -> Arc<Failure> {
+        Arc::new(Failure {
+            key,
+            cause,
+            callback: None,
+        })
+    }
+
+    /// A failure because a callback panicked while the task `key` ran or settled.
+    fn callback(key: Key, fault: CallbackFault) -> Arc<Failure> {
+        Arc::new(Failure {
+            key,
+            cause: TaskError::Panicked(fault.to_error().to_string()),
+            callback: Some(fault),
+        })
+    }
+
     /// The error to hand to one gatherer (each gets its own copy).
     pub(crate) fn to_error(self: &Arc<Failure>) -> Error {
+        if let Some(fault) = &self.callback {
+            return fault.to_error();
+        }
         let cause = match &self.cause {
             TaskError::Panicked(m) => TaskError::Panicked(m.clone()),
             TaskError::WrongType { index, expected } => TaskError::WrongType {
@@ -118,9 +141,17 @@ impl State {
     }
 }
 
+/// A fresh number for a [`Waiter::Thread`] registration.
+pub(crate) fn next_token() -> u64 {
+    static TOKEN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    TOKEN.fetch_add(1, Ordering::Relaxed)
+}
+
 /// Who to tell when a task is done.
 pub(crate) enum Waiter {
-    Thread(Thread),
+    /// A blocked thread; the number tells its registrations apart, so one
+    /// that gives up (a timeout) takes back exactly its own.
+    Thread(Thread, u64),
     Waker(Waker),
     /// An [`AsCompleted`](super::AsCompleted): push this index to its queue.
     Completion(Arc<Completions>, usize),
@@ -129,7 +160,7 @@ pub(crate) enum Waiter {
 impl Waiter {
     fn wake(self) {
         match self {
-            Waiter::Thread(t) => t.unpark(),
+            Waiter::Thread(t, _) => t.unpark(),
             Waiter::Waker(w) => w.wake(),
             Waiter::Completion(q, i) => q.push(i),
         }
@@ -258,6 +289,10 @@ impl Task {
         matches!(g.state, State::Cancelled | State::Released) || g.cancel_requested
     }
 
+    pub(crate) fn is_done(&self) -> bool {
+        lock(&self.inner).state.is_done()
+    }
+
     pub(crate) fn is_held(&self) -> bool {
         self.refs.load(Ordering::Acquire) > 0
     }
@@ -292,7 +327,7 @@ impl Task {
                 // Settled already through a failed or cancelled input: it
                 // will not run, so it holds none of its inputs.
                 drop(g);
-                drop_all(inputs);
+                reraise(drop_all(inputs));
             } else {
                 g.inputs = inputs;
             }
@@ -349,9 +384,14 @@ impl Task {
         }
         // Inputs no one else needs are freed here; `values` keeps them alive
         // for this run only, so a task can move a value it alone holds.
-        drop_all(inputs);
+        if let Some(message) = drop_all(inputs) {
+            broken.get_or_insert(Outcome::Failed(Failure::task(
+                self.key.clone(),
+                TaskError::Panicked(format!("dropping an input's task: {message}")),
+            )));
+        }
         if let Some(outcome) = broken {
-            drop(run);
+            let _ = drop_caught(run);
             return settle(self, outcome);
         }
         let result = observe(
@@ -360,14 +400,32 @@ impl Task {
             |r: &Result<Value, Fault>| r.is_err(),
             || catch_panic(|| run(values)).unwrap_or_else(|cause| Err(cause.into())),
         );
-        let outcome = match result {
-            Ok(v) => Outcome::Finished(v),
-            Err(fault) => Outcome::Failed(Arc::new(Failure {
-                key: fault.key.unwrap_or_else(|| self.key.clone()),
-                cause: fault.cause,
-            })),
+        let outcome = match (result, self.hooks.callback_fault()) {
+            (Err(fault), _) => Outcome::Failed(Failure::task(
+                fault.key.unwrap_or_else(|| self.key.clone()),
+                fault.cause,
+            )),
+            (Ok(v), Some(fault)) => {
+                let _ = drop_caught(v);
+                Outcome::Failed(Failure::callback(self.key.clone(), fault))
+            }
+            (Ok(v), None) => Outcome::Finished(v),
         };
         settle(self, outcome)
+    }
+
+    /// A worker's last resort when running the task panicked outside every
+    /// catch (a dagwood bug): the task fails, naming the panic, instead of
+    /// staying `Running` with its waiters parked for ever.
+    pub(crate) fn abandon(self: &Arc<Task>, message: String) -> Vec<Arc<Task>> {
+        if self.is_done() {
+            return Vec::new();
+        }
+        let cause = TaskError::Panicked(format!("inside the client's worker: {message}"));
+        settle(
+            self,
+            Outcome::Failed(Failure::task(self.key.clone(), cause)),
+        )
     }
 
     /// Cancels the task: work not started is dropped, a finished result is
@@ -384,7 +442,8 @@ impl Task {
             State::Finished(_) => {
                 let old = std::mem::replace(&mut g.state, State::Cancelled);
                 drop(g);
-                drop(old);
+                // The caller's thread: a panicking `Drop` of the value is its own.
+                reraise(drop_caught(old));
             }
             State::Failed(_) | State::Cancelled | State::Released => {}
         }
@@ -403,6 +462,25 @@ impl Task {
         }
     }
 
+    /// Takes back the thread waiter registered as `token` (its wait timed
+    /// out), so that polling a long task does not pile up waiters.
+    pub(crate) fn remove_waiter(&self, token: u64) {
+        let mut g = lock(&self.inner);
+        if let Some(i) = g
+            .waiters
+            .iter()
+            .position(|w| matches!(w, Waiter::Thread(_, t) if *t == token))
+        {
+            g.waiters.swap_remove(i);
+        }
+    }
+
+    /// Waiters registered and not yet woken (for tests of the bookkeeping).
+    #[cfg(test)]
+    pub(crate) fn waiter_count(&self) -> usize {
+        lock(&self.inner).waiters.len()
+    }
+
     /// Registers `waker` unless an equivalent one is registered; true if done.
     pub(crate) fn add_waker(&self, waker: &Waker) -> bool {
         let mut g = lock(&self.inner);
@@ -419,22 +497,24 @@ impl Task {
         false
     }
 
-    /// The last reference went: free what the task holds.
-    fn release(&self) {
+    /// The last reference went: free what the task holds. A panic in a
+    /// user `Drop` (of the value, or of the function not run) is caught and
+    /// its message returned once everything is freed.
+    fn release(&self) -> Option<String> {
         let mut g = lock(&self.inner);
         let old = match g.state {
             // The worker sees `refs == 0` when it finishes and drops the value.
-            State::Running => return,
+            State::Running => return None,
             _ => std::mem::replace(&mut g.state, State::Released),
         };
         let run = g.run.take();
         let inputs = std::mem::take(&mut g.inputs);
         let waiters = std::mem::take(&mut g.waiters);
         drop(g);
-        drop(old);
-        drop(run);
         waiters.into_iter().for_each(Waiter::wake);
-        drop_all(inputs);
+        let first = drop_caught(old);
+        let first = first.or(drop_caught(run));
+        first.or(drop_all(inputs))
     }
 }
 
@@ -453,6 +533,7 @@ pub(crate) fn settle(task: &Arc<Task>, outcome: Outcome) -> Vec<Arc<Task>> {
     let mut ready = Vec::new();
     let mut work = vec![(task.clone(), outcome)];
     while let Some((task, outcome)) = work.pop() {
+        let outcome = finish_computation(&task, outcome);
         let mut g = lock(&task.inner);
         // A value no one wants is dropped after the lock is let go (a user
         // `Drop` may be slow).
@@ -476,26 +557,18 @@ pub(crate) fn settle(task: &Arc<Task>, outcome: Outcome) -> Vec<Arc<Task>> {
             _ => None,
         };
         g.state = state;
-        let finish_hooks = g.finish_hooks.take();
         let run = g.run.take();
         let inputs = std::mem::take(&mut g.inputs);
         let dependents = std::mem::take(&mut g.dependents);
         let waiters = std::mem::take(&mut g.waiters);
         drop(g);
-        drop(run);
-        drop(discard);
-        if let Some(hooks) = finish_hooks {
-            let error = match (&failure, success) {
-                (Some(f), _) => Some(f.to_error()),
-                (None, true) => None,
-                (None, false) => Some(Error::Cancelled {
-                    key: task.key.clone(),
-                }),
-            };
-            hooks.finish(error.as_ref());
-        }
         waiters.into_iter().for_each(Waiter::wake);
-        drop_all(inputs);
+        // Work that will not run and values no one wants: their owners are
+        // gone, so a panicking `Drop` here has no one to fail but the
+        // worker; the panic hook has reported it.
+        let _ = drop_caught(run);
+        let _ = drop_caught(discard);
+        let _ = drop_all(inputs);
         for d in dependents {
             if success {
                 ready.extend(d.input_done());
@@ -514,6 +587,41 @@ pub(crate) fn settle(task: &Arc<Task>, outcome: Outcome) -> Vec<Arc<Task>> {
     ready
 }
 
+/// Tells a computation's callbacks (held by its result task) that it ended,
+/// before the result is published; a callback that panics turns the
+/// outcome into its [`Error::Callback`].
+fn finish_computation(task: &Arc<Task>, outcome: Outcome) -> Outcome {
+    let Some(hooks) = lock(&task.inner).finish_hooks.take() else {
+        return outcome;
+    };
+    let error = match &outcome {
+        Outcome::Finished(_) => hooks.fault(),
+        Outcome::Failed(f) => Some(f.to_error()),
+        Outcome::Cancelled => Some(Error::Cancelled {
+            key: task.key.clone(),
+        }),
+    };
+    hooks.finish(error.as_ref());
+    match (outcome, hooks.callback_fault()) {
+        (Outcome::Finished(v), Some(fault)) => {
+            let _ = drop_caught(v);
+            Outcome::Failed(Failure::callback(task.key.clone(), fault))
+        }
+        (outcome, _) => outcome,
+    }
+}
+
+/// Raises again, on the caller's thread, the panic of a user `Drop` that
+/// [`drop_caught`] stopped while the runtime's bookkeeping finished; not
+/// while that thread is unwinding already.
+fn reraise(message: Option<String>) {
+    if let Some(m) = message {
+        if !std::thread::panicking() {
+            std::panic::resume_unwind(Box::new(m));
+        }
+    }
+}
+
 /// A counted reference to a task: a future handle, or a dependent's hold on
 /// an input until it starts.
 pub(crate) struct TaskRef(pub(crate) Arc<Task>);
@@ -527,7 +635,26 @@ impl Clone for TaskRef {
 impl Drop for TaskRef {
     fn drop(&mut self) {
         if self.0.refs.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.release();
+            let message = self.0.release();
+            if message.is_some() {
+                // Inside `drop_all` the panic goes to whoever called it;
+                // otherwise this is the user's own drop of a handle.
+                let kept = DROP_PANIC
+                    .try_with(|p| {
+                        let mut p = p.borrow_mut();
+                        match p.as_mut() {
+                            Some(slot) => {
+                                slot.get_or_insert_with(|| message.clone().unwrap_or_default());
+                                true
+                            }
+                            None => false,
+                        }
+                    })
+                    .unwrap_or(false);
+                if !kept {
+                    reraise(message);
+                }
+            }
         }
     }
 }
@@ -536,12 +663,16 @@ thread_local! {
     /// References whose drop is pending while another release runs on this
     /// thread: releasing a long chain would otherwise recurse once per link.
     static DEFERRED: RefCell<Option<Vec<TaskRef>>> = const { RefCell::new(None) };
+    /// While `drop_all` runs: the first panic of a user `Drop` it met.
+    static DROP_PANIC: RefCell<Option<Option<String>>> = const { RefCell::new(None) };
 }
 
-/// Drops references without recursing through chains of inputs.
-pub(crate) fn drop_all(refs: Vec<TaskRef>) {
+/// Drops references without recursing through chains of inputs. A panic in
+/// a user `Drop` on the way is caught (the rest are dropped all the same)
+/// and the first one's message returned.
+pub(crate) fn drop_all(refs: Vec<TaskRef>) -> Option<String> {
     if refs.is_empty() {
-        return;
+        return None;
     }
     let mut refs = Some(refs);
     let outer = DEFERRED.with(|d| {
@@ -558,12 +689,15 @@ pub(crate) fn drop_all(refs: Vec<TaskRef>) {
         }
     });
     if !outer {
-        return;
+        return None;
     }
+    DROP_PANIC.with(|p| *p.borrow_mut() = Some(None));
     let mut batch = refs.unwrap_or_default();
     loop {
         // Each drop may push more into DEFERRED (no borrow is held here).
-        batch.clear();
+        for r in batch.drain(..) {
+            drop(r);
+        }
         batch = DEFERRED.with(|d| {
             d.borrow_mut()
                 .as_mut()
@@ -575,4 +709,5 @@ pub(crate) fn drop_all(refs: Vec<TaskRef>) {
         }
     }
     DEFERRED.with(|d| *d.borrow_mut() = None);
+    DROP_PANIC.with(|p| p.borrow_mut().take().flatten())
 }

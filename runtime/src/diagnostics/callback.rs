@@ -8,10 +8,11 @@
 
 use std::borrow::Borrow;
 use std::cell::RefCell;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::Instant;
 
 use super::GraphSummary;
+use crate::task::catch_panic;
 use crate::{Error, Key};
 
 /// One finished task, as reported to [`Callback::on_task_end`].
@@ -35,7 +36,9 @@ pub struct TaskEvent<'a> {
 ///
 /// Methods are called from worker threads, concurrently: keep them short
 /// and batch expensive work (a progress bar counts in an atomic and redraws
-/// from its own thread).
+/// from its own thread). A panic in a method is caught: the computation
+/// stops and returns [`Error::Callback`] naming the method (the other
+/// callbacks still hear of the finish).
 ///
 /// ```
 /// use std::sync::atomic::{AtomicUsize, Ordering};
@@ -263,6 +266,26 @@ pub(crate) struct Active {
     /// `clock.raw()` when `began` was read: later raw readings are turned
     /// into `Instant`s by adding the clock's delta to `began`.
     began_raw: u64,
+    /// The first panic of a callback of this computation.
+    fault: OnceLock<CallbackFault>,
+}
+
+/// A callback's panic, kept until the computation can report it.
+#[derive(Clone, Debug)]
+pub(crate) struct CallbackFault {
+    method: &'static str,
+    key: Option<Key>,
+    message: String,
+}
+
+impl CallbackFault {
+    pub(crate) fn to_error(&self) -> Error {
+        Error::Callback {
+            method: self.method,
+            key: self.key.clone(),
+            message: self.message.clone(),
+        }
+    }
 }
 
 /// A clock reading the CPU's time-stamp counter where it is reliable (about
@@ -297,6 +320,7 @@ impl Hooks {
             callbacks: all.into(),
             began: Instant::now(),
             began_raw,
+            fault: OnceLock::new(),
         })))
     }
 
@@ -306,15 +330,15 @@ impl Hooks {
     }
 
     pub(crate) fn start(&self, tasks: usize) {
-        for cb in self.active().map_or(&[][..], |a| &a.callbacks) {
-            cb.on_start(tasks);
+        if let Some(a) = self.active() {
+            a.each("on_start", None, |cb| cb.on_start(tasks));
         }
     }
 
     /// Announces `tasks` more tasks to the callbacks of a running computation.
     pub(crate) fn add(&self, tasks: usize) {
-        for cb in self.active().map_or(&[][..], |a| &a.callbacks) {
-            cb.on_tasks_added(tasks);
+        if let Some(a) = self.active() {
+            a.each("on_tasks_added", None, |cb| cb.on_tasks_added(tasks));
         }
     }
 
@@ -323,10 +347,25 @@ impl Hooks {
         let Some(active) = self.active().filter(|a| a.graph) else {
             return;
         };
-        let summary = make();
-        for cb in active.callbacks.iter().filter(|c| c.wants_graph()) {
-            cb.on_graph(&summary);
-        }
+        let Some(summary) = active.guard("on_graph", None, make) else {
+            return;
+        };
+        active.each("on_graph", None, |cb| {
+            if cb.wants_graph() {
+                cb.on_graph(&summary)
+            }
+        });
+    }
+
+    /// The first panic of one of these callbacks, as the computation's error.
+    #[inline]
+    pub(crate) fn fault(&self) -> Option<Error> {
+        self.active()?.fault.get().map(CallbackFault::to_error)
+    }
+
+    /// [`fault`](Self::fault), as it was recorded.
+    pub(crate) fn callback_fault(&self) -> Option<CallbackFault> {
+        self.active()?.fault.get().cloned()
     }
 
     /// These hooks and `extra`, for one computation.
@@ -344,12 +383,13 @@ impl Hooks {
             callbacks: all.into(),
             began: Instant::now(),
             began_raw,
+            fault: OnceLock::new(),
         })))
     }
 
     pub(crate) fn finish(&self, error: Option<&Error>) {
-        for cb in self.active().map_or(&[][..], |a| &a.callbacks) {
-            cb.on_finish(error);
+        if let Some(a) = self.active() {
+            a.each("on_finish", None, |cb| cb.on_finish(error));
         }
     }
 }
@@ -459,11 +499,44 @@ impl Active {
         self.task_ended(&Key::new(name).with_indices(indices), started, failed)
     }
 
+    /// Runs `f`, recording its panic as this computation's callback fault
+    /// (the first one wins); `None` if it panicked.
+    fn guard<R>(
+        &self,
+        method: &'static str,
+        key: Option<&Key>,
+        f: impl FnOnce() -> R,
+    ) -> Option<R> {
+        match catch_panic(f) {
+            Ok(r) => Some(r),
+            Err(cause) => {
+                let message = match cause {
+                    crate::TaskError::Panicked(m) => m,
+                    other => other.to_string(),
+                };
+                let _ = self.fault.set(CallbackFault {
+                    method,
+                    key: key.cloned(),
+                    message,
+                });
+                None
+            }
+        }
+    }
+
+    /// Calls `f` on each callback, each under [`guard`](Self::guard): one
+    /// that panics does not keep the others from hearing the event.
+    fn each(&self, method: &'static str, key: Option<&Key>, f: impl Fn(&dyn Callback)) {
+        for cb in self.callbacks.iter() {
+            self.guard(method, key, || f(cb.as_ref()));
+        }
+    }
+
     #[inline(never)]
     fn task_started(&self, key: &Key, worker: usize) -> Started {
-        for cb in self.callbacks.iter() {
-            cb.on_task_start(key, worker);
-        }
+        self.each("on_task_start", Some(key), |cb| {
+            cb.on_task_start(key, worker)
+        });
         let start = if self.timed { self.now() } else { self.began };
         Started { worker, start }
     }
@@ -481,9 +554,7 @@ impl Active {
             },
             failed,
         };
-        for cb in self.callbacks.iter() {
-            cb.on_task_end(&event);
-        }
+        self.each("on_task_end", Some(key), |cb| cb.on_task_end(&event));
     }
 }
 
@@ -582,5 +653,26 @@ impl Reporter {
     /// The computation ended ([`Callback::on_finish`]).
     pub fn finish(&self, error: Option<&Error>) {
         self.hooks.finish(error)
+    }
+
+    /// The first panic of a callback since this reporter was captured
+    /// ([`Error::Callback`]): the executor's computation must fail with it.
+    /// Callbacks are called under a catch, so a panic never leaves
+    /// [`task`](Self::task), [`start`](Self::start) or the others.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use dagwood_runtime::diagnostics::{Callback, Reporter};
+    /// struct Broken;
+    /// impl Callback for Broken {
+    ///     fn on_start(&self, _: usize) { panic!("boom") }
+    /// }
+    /// let r = Reporter::default().with_callback(Arc::new(Broken));
+    /// assert!(r.fault().is_none());
+    /// r.start(3);
+    /// assert!(r.fault().unwrap().to_string().contains("`on_start` panicked: boom"));
+    /// ```
+    pub fn fault(&self) -> Option<Error> {
+        self.hooks.fault()
     }
 }

@@ -66,5 +66,5 @@ pub use resource::{ResourceProfiler, ResourceSample};
 pub use summary::{GraphSummary, LayerSummary};
 pub use visualize::{ColorBy, GraphFiles, VisualizeOptions};
 
-pub(crate) use callback::{observe, set_client_worker, Hooks};
+pub(crate) use callback::{observe, set_client_worker, CallbackFault, Hooks};
 pub(crate) use visualize::{GraphView, ViewNode};

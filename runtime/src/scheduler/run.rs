@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use crate::diagnostics::{observe, Hooks};
 use crate::plan::build::Arena;
 use crate::plan::fuse::Units;
-use crate::task::{lock, run_op, Args, Op, Value};
+use crate::task::{drop_caught, lock, run_op, Args, Op, Value};
 use crate::{Error, TaskError};
 
 /// A unit's result waiting for its consumers.
@@ -102,6 +102,11 @@ impl<'p> RunState<'p> {
                 |r: &Result<Value, TaskError>| r.is_err(),
                 || run_op(&node.op, &mut args),
             );
+            // A callback that panicked stops the run like a failed task.
+            if let Some(e) = self.hooks.fault() {
+                self.fail(e);
+                return false;
+            }
             match value {
                 Ok(v) => carry = Some(v),
                 Err(cause) => {
@@ -115,6 +120,18 @@ impl<'p> RunState<'p> {
         }
         if self.units.shares[u] > 0 {
             *lock(&self.slots[u].value) = carry;
+        } else if let Some(message) = drop_caught(carry) {
+            // A value nothing reads: its `Drop` runs here, and may panic.
+            let key = self
+                .units
+                .tasks(u)
+                .last()
+                .map(|t| self.arena.nodes[t].key.clone());
+            self.fail(Error::Task {
+                key: key.unwrap_or_else(|| crate::Key::new("unit")),
+                cause: TaskError::Panicked(format!("dropping its value: {message}")),
+            });
+            return false;
         }
         true
     }
@@ -146,12 +163,21 @@ impl<'p> RunState<'p> {
     }
 
     /// The requested outputs, or the first failure.
-    pub(crate) fn finish(self) -> Result<Vec<Value>, Error> {
-        let err = lock(&self.error).take();
+    pub(crate) fn finish(mut self) -> Result<Vec<Value>, Error> {
+        let mut err = lock(&self.error).take();
+        if err.is_none() {
+            err = self.hooks.fault();
+        }
         if self.owns_hooks {
             self.hooks.finish(err.as_ref());
+            if err.is_none() {
+                err = self.hooks.fault();
+            }
         }
         if let Some(e) = err {
+            // Values a failed run left behind are dropped here, where a
+            // panicking `Drop` cannot turn the `Err` into a panic.
+            let _ = drop_caught(std::mem::take(&mut self.slots));
             return Err(e);
         }
         Ok(self

@@ -96,6 +96,9 @@ impl Exec {
         let begun = self.hooks.begin(name, indices);
         let result = catch_unwind(AssertUnwindSafe(f));
         self.hooks.end(name, indices, begun, result.is_err());
+        if begun.is_some() {
+            self.check_hooks();
+        }
         match result {
             Ok(v) => v,
             Err(payload) => self.panicked(name, indices, payload),
@@ -153,6 +156,15 @@ impl Exec {
         } else {
             let ra = a();
             (ra, b())
+        }
+    }
+
+    /// Stops the graph when one of its callbacks panicked.
+    #[cold]
+    #[inline(never)]
+    fn check_hooks(&self) {
+        if let Some(e) = self.hooks.fault() {
+            self.fail(e)
         }
     }
 
@@ -220,6 +232,15 @@ pub(crate) fn run_static<R: Send>(
             }
         }
     });
+    // A callback that panicked (before the first task, or at the end)
+    // fails the graph; a task's failure is reported first.
+    let result = match (result, hooks.fault()) {
+        (Ok(_), Some(e)) => Err(e),
+        (r, _) => r,
+    };
     hooks.finish(result.as_ref().err());
-    result
+    match (result, hooks.fault()) {
+        (Ok(_), Some(e)) => Err(e),
+        (r, _) => r,
+    }
 }
