@@ -1,4 +1,4 @@
-"""Python zarr's side of collections/tests/array_zarr.rs.
+"""Python zarr's side of collections/tests/array/zarr.rs.
 
     python interop.py write DIR   # stores Python's zarr writes, for dagwood to read
     python interop.py check DIR   # checks the stores dagwood wrote

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates collections/tests/zarr/.venv with Python's zarr for the interop
-# test (collections/tests/array_zarr.rs), unless it is there already.
+# test (collections/tests/array/zarr.rs), unless it is there already.
 # .ci/run calls it; run it by hand before `cargo test` to run that test
 # locally (without it the test prints SKIPPED, and fails under CI=true).
 #

@@ -4,7 +4,7 @@
 //! results must not depend on the partitioning. Then types, NaN, the
 //! approximate percentiles' bound, task keys, and the error cases.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

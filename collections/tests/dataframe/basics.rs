@@ -2,7 +2,7 @@
 //! on the rows, over random data with nulls and random partitionings
 //! (including empty partitions), on both schedulers; and the error cases.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, OnceLock};
 

@@ -5,7 +5,7 @@
 //! included), both schedulers, broadcast and shuffle joins; spilling under a
 //! small memory budget; errors at build time and from failing tasks.
 
-mod common;
+use crate::common;
 
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
