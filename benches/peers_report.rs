@@ -13,8 +13,15 @@ use dagwood::Scheduler;
 mod workloads;
 use workloads::*;
 
-/// Median µs per task of `f` over `repeat` timed batches.
-fn measure(tasks: usize, repeat: usize, mut f: impl FnMut() -> u64) -> f64 {
+/// Median µs per task of `f` over `repeat` timed batches, after checking
+/// that `f` answers `want` (the plain loop's answer; overhead.py checks
+/// Dask's the same way and run.sh compares the two sides').
+fn measure(tasks: usize, repeat: usize, want: u64, mut f: impl FnMut() -> u64) -> f64 {
+    let got = f();
+    if got != want {
+        eprintln!("wrong answer: {got}, the plain loop's is {want}");
+        std::process::exit(1);
+    }
     // Size a batch to about 20 ms so timer noise is small.
     let start = Instant::now();
     let mut iters = 0u64;
@@ -47,69 +54,80 @@ fn main() {
     let n_threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let independent = independent_graph();
     let chain = chain_graph();
+    // Every measurement is checked against these before it is timed, and
+    // its answer printed for run.sh to compare with Dask's.
+    let (want_independent, want_dynamic, want_chain) =
+        (independent_sequential(1), dynamic_sequential(1), chain_loop(1));
     let report = |workload: &str, imp: &str, us: f64| {
-        println!(r#"{{"workload":"{workload}","impl":"{imp}","us_per_task":{us:.5}}}"#);
+        let answer = match workload {
+            "independent" => want_independent,
+            "dynamic" => want_dynamic,
+            _ => want_chain,
+        };
+        println!(
+            r#"{{"workload":"{workload}","impl":"{imp}","us_per_task":{us:.5},"answer":"{answer}"}}"#
+        );
     };
     let n = INDEPENDENT + 1;
     report(
         "independent",
         "dagwood-static",
-        measure(n, repeat, || {
-            independent.run_with(&threads, black_box(1)).unwrap_or(0)
+        measure(n, repeat, want_independent, || {
+            independent.run_with(&threads, black_box(1)).expect("the static graph failed")
         }),
     );
     report(
         "independent",
         "rayon",
-        measure(n, repeat, || independent_rayon(black_box(1))),
+        measure(n, repeat, want_independent, || independent_rayon(black_box(1))),
     );
     report(
         "independent",
         "std-threads",
-        measure(n, repeat, || independent_threads(black_box(1), n_threads)),
+        measure(n, repeat, want_independent, || independent_threads(black_box(1), n_threads)),
     );
     report(
         "independent",
         "sequential",
-        measure(n, repeat, || independent_sequential(black_box(1))),
+        measure(n, repeat, want_independent, || independent_sequential(black_box(1))),
     );
     report(
         "dynamic",
         "dagwood-dynamic",
-        measure(DYNAMIC, repeat, || {
+        measure(DYNAMIC, repeat, want_dynamic, || {
             dynamic_build_and_run(black_box(1), &threads)
         }),
     );
     report(
         "dynamic",
         "rayon",
-        measure(DYNAMIC, repeat, || dynamic_rayon(black_box(1))),
+        measure(DYNAMIC, repeat, want_dynamic, || dynamic_rayon(black_box(1))),
     );
     report(
         "dynamic",
         "std-threads",
-        measure(DYNAMIC, repeat, || dynamic_threads(black_box(1), n_threads)),
+        measure(DYNAMIC, repeat, want_dynamic, || dynamic_threads(black_box(1), n_threads)),
     );
     report(
         "dynamic",
         "sequential",
-        measure(DYNAMIC, repeat, || dynamic_sequential(black_box(1))),
+        measure(DYNAMIC, repeat, want_dynamic, || dynamic_sequential(black_box(1))),
     );
     report(
         "chain",
         "dagwood-static",
-        measure(CHAIN, repeat, || {
-            chain.run_with(&threads, black_box(1)).unwrap_or(0)
+        measure(CHAIN, repeat, want_chain, || {
+            chain.run_with(&threads, black_box(1)).expect("the static chain failed")
         }),
     );
     report(
         "chain",
         "dagwood-dynamic",
-        measure(CHAIN, repeat, || chain_dynamic(black_box(1), &threads)),
+        measure(CHAIN, repeat, want_chain, || chain_dynamic(black_box(1), &threads)),
     );
     report(
         "chain",
         "plain-loop",
-        measure(CHAIN, repeat, || chain_loop(black_box(1))),
+        measure(CHAIN, repeat, want_chain, || chain_loop(black_box(1))),
     );
 }

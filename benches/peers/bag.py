@@ -16,18 +16,13 @@ run_bag.sh, which interleaves both and prints the ratios.
 """
 import json
 import os
-import statistics
-import sys
-import time
 
 import dask
 import dask.bag as db
 
+from timing import arg, measure
+
 MIN_AGE = 30
-
-
-def arg(name, default):
-    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
 
 
 def pipeline(pattern):
@@ -50,13 +45,6 @@ def checksum(counts):
     return f"{h:016x}"
 
 
-def cpu_seconds():
-    t = os.times()
-    # Children: the worker processes of the process scheduler, counted once
-    # the pool has shut down at the end of each compute.
-    return t.user + t.system + t.children_user + t.children_system
-
-
 def main():
     repeat = int(arg("--repeat", "3"))
     here = os.path.dirname(os.path.abspath(__file__))
@@ -71,20 +59,14 @@ def main():
     }
     for name in only:
         f = runs[name]
-        wall, cpu = [], []
-        result = None
-        for _ in range(repeat):
-            t, c = time.perf_counter(), cpu_seconds()
-            result = f()
-            wall.append(time.perf_counter() - t)
-            cpu.append(cpu_seconds() - c)
+        wall, cpu, result = measure(repeat, f)
         counts = dict(result)
         print(
             json.dumps(
                 {
                     "impl": name,
-                    "seconds": round(statistics.median(wall), 4),
-                    "cpu_seconds": round(statistics.median(cpu), 3),
+                    "seconds": round(wall, 4),
+                    "cpu_seconds": round(cpu, 3),
                     "checksum": checksum(counts),
                     "names": len(counts),
                     "records": sum(counts.values()),

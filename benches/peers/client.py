@@ -8,11 +8,11 @@ Prints one JSON line per measurement (median microseconds per task), like
 interleaves both and prints the ratios.
 """
 import json
-import statistics
 import sys
-import time
 
 from dask.distributed import Client
+
+from timing import arg, measure
 
 TASKS = 10_000
 MASK = (1 << 64) - 1
@@ -38,17 +38,13 @@ def map_gather(client, seed):
 
 
 def main():
-    repeat = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 3
+    repeat = int(arg("--repeat", "3"))
     with Client(processes=False, dashboard_address=None) as client:
-        for f in (submit_gather, map_gather):
-            assert f(client, 1) == expected(1)  # correct, and warm
         for workload, f in (("submit-gather", submit_gather), ("map-gather", map_gather)):
-            samples = []
-            for _ in range(repeat):
-                start = time.perf_counter()
-                f(client, 1)
-                samples.append((time.perf_counter() - start) * 1e6 / TASKS)
-            us = statistics.median(samples)
+            wall, _, got = measure(repeat, lambda: f(client, 1))
+            if got != expected(1):
+                sys.exit(f"{workload}: dask computed {got}, the plain loop {expected(1)}")
+            us = wall * 1e6 / TASKS
             print(json.dumps({"workload": workload, "impl": "dask-distributed", "us_per_task": round(us, 5)}), flush=True)
 
 

@@ -19,15 +19,11 @@ Run through run_dataframe.sh, which interleaves both and prints the ratios.
 import glob
 import json
 import os
-import statistics
 import sys
-import time
+
+from timing import arg, measure
 
 ALL = "pandas,polars-lazy,polars-eager,dask"
-
-
-def arg(name, default):
-    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
 
 
 def run_pandas(pattern):
@@ -83,11 +79,6 @@ def differs(a, b):
     return None
 
 
-def cpu_seconds():
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
-
-
 def versions():
     out = {}
     for mod in ("pandas", "polars", "dask", "pyarrow"):
@@ -114,13 +105,7 @@ def main():
     rows, first = [], None
     for name in only:
         f = RUNS[name]
-        wall, cpu = [], []
-        result = None
-        for _ in range(repeat):
-            t, c = time.perf_counter(), cpu_seconds()
-            result = f(pattern)
-            wall.append(time.perf_counter() - t)
-            cpu.append(cpu_seconds() - c)
+        wall, cpu, result = measure(repeat, lambda: f(pattern))
         if first is None:
             first = (name, result)
         else:
@@ -130,8 +115,8 @@ def main():
         rows.append(
             {
                 "impl": name,
-                "seconds": round(statistics.median(wall), 4),
-                "cpu_seconds": round(statistics.median(cpu), 3),
+                "seconds": round(wall, 4),
+                "cpu_seconds": round(cpu, 3),
                 "groups": len(result),
                 "digest": round(digest(result), 9),
                 "versions": versions(),

@@ -1,17 +1,18 @@
 """Dask's side of the overhead comparison: the workloads of
 benches/workloads/mod.rs with dask.delayed on the threaded scheduler.
 
-Prints one JSON line per measurement (microseconds per task), like
+Prints one JSON line per measurement (microseconds per task, and the
+answer, checked here against the plain loop first), like
 `cargo bench --bench peers_report`. Run through run.sh, which interleaves
-both and prints the ratios.
+both, checks that both sides' answers agree and prints the ratios.
 """
 import json
-import statistics
 import sys
-import time
 
 import dask
 from dask import delayed
+
+from timing import arg, per_task_us
 
 INDEPENDENT = 128
 DYNAMIC = 10_000
@@ -50,27 +51,28 @@ def chain(seed):
     return dask.compute(x, scheduler="threads")[0]
 
 
-def measure(tasks, repeat, f):
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        iters = 0
-        while time.perf_counter() - start < 0.2:
-            f(1)
-            iters += 1
-        samples.append((time.perf_counter() - start) * 1e6 / (iters * tasks))
-    return statistics.median(samples)
+def plain_sum(n, seed):
+    return sum(tiny(i + seed) for i in range(n)) & MASK
+
+
+def plain_chain(seed):
+    x = seed
+    for _ in range(CHAIN):
+        x = tiny(x)
+    return x
 
 
 def main():
-    repeat = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 3
-    for workload, tasks, f in [
-        ("independent", INDEPENDENT + 1, independent),
-        ("dynamic", DYNAMIC, dynamic),
-        ("chain", CHAIN, chain),
+    repeat = int(arg("--repeat", "3"))
+    for workload, tasks, f, want in [
+        ("independent", INDEPENDENT + 1, independent, plain_sum(INDEPENDENT, 1)),
+        ("dynamic", DYNAMIC, dynamic, plain_sum(DYNAMIC, 1)),
+        ("chain", CHAIN, chain, plain_chain(1)),
     ]:
-        us = measure(tasks, repeat, f)
-        print(json.dumps({"workload": workload, "impl": "dask-threads", "us_per_task": round(us, 5)}))
+        us, got = per_task_us(tasks, repeat, lambda: f(1))
+        if got != want:
+            sys.exit(f"{workload}: dask computed {got}, the plain loop {want}")
+        print(json.dumps({"workload": workload, "impl": "dask-threads", "us_per_task": round(us, 5), "answer": str(got)}))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Per-task overhead of dagwood beside Dask (dask.delayed, threaded scheduler)
 # on this machine, in one run: the two programs are interleaved ROUNDS times
-# and the median of each is reported, with the ratio to Dask.
+# and the median of each is reported, with the ratio to Dask. Both sides
+# check their answer against the plain loop before timing, warm up, and
+# time 3 batches; the script checks that the answers agree.
 #
 #   bash benches/peers/run.sh [ROUNDS]
 #
@@ -19,14 +21,20 @@ out=$(mktemp)
 for r in $(seq "$rounds"); do
   echo "round $r/$rounds" >&2
   cargo bench --quiet --bench peers_report -- --repeat 3 2>/dev/null | grep '^{' >>"$out"
-  "$venv/bin/python" "$here/overhead.py" --repeat 1 >>"$out"
+  "$venv/bin/python" "$here/overhead.py" --repeat 3 >>"$out"
 done
 "$venv/bin/python" - "$out" <<'PY'
 import json, statistics, sys, collections
 rows = collections.defaultdict(list)
+answers = collections.defaultdict(set)
 for line in open(sys.argv[1]):
     r = json.loads(line)
     rows[(r["workload"], r["impl"])].append(r["us_per_task"])
+    answers[r["workload"]].add(r["answer"])
+for w, a in answers.items():
+    if len(a) != 1:
+        sys.exit(f"{w}: the two sides' answers differ: {sorted(a)}")
+print("medians of the rounds; each round's number is a median of 3 timed batches after a checked, warm one, on both sides")
 med = {k: statistics.median(v) for k, v in rows.items()}
 print(f"{'workload':<12} {'implementation':<18} {'µs/task':>10} {'Dask / this':>12}")
 for (w, impl), us in sorted(med.items()):

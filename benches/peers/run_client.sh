@@ -22,7 +22,7 @@ trap 'rm -f "$out"' EXIT
 for r in $(seq "$rounds"); do
   echo "round $r/$rounds" >&2
   cargo bench --quiet --bench peers_client -- --repeat 5 2>/dev/null | grep '^{' >>"$out"
-  "$venv/bin/python" "$here/client.py" --repeat 1 2>/dev/null | grep '^{' >>"$out"
+  "$venv/bin/python" "$here/client.py" --repeat 5 2>/dev/null | grep '^{' >>"$out"
 done
 "$venv/bin/python" - "$out" <<'PY'
 import collections, json, statistics, sys

@@ -38,7 +38,7 @@ for r in $(seq "$rounds"); do
     args=(--no-check)
   fi
   "$bin" --rows "$rows" --repeat 3 "${args[@]}" | grep '^{' >>"$out"
-  "$venv/bin/python" "$here/dataframe.py" --repeat 1 --data "$data" >>"$out"
+  "$venv/bin/python" "$here/dataframe.py" --repeat 3 --data "$data" >>"$out"
 done
 "$venv/bin/python" - "$out" <<'PY'
 import collections, json, statistics, sys
@@ -58,7 +58,7 @@ for impl, rs in results.items():
             sys.exit(f"{impl} found {g} groups with digest {d}, {ref_impl} {groups} with {ref}")
 med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in rows.items()}
 base = med.get("dagwood")
-print("median of the rounds (Rust: each round's number is a median of 3 runs); "
+print("median of the rounds (each round's number, on both sides: a median of 3 timed runs after a checked, warm one); "
       + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())))
 print(f"{'implementation':<18} {'wall s':>8} {'CPU s':>8} {'wall / dagwood':>15} {'CPU / dagwood':>14}  rounds")
 for impl, (w, c) in sorted(med.items(), key=lambda kv: kv[1][0]):

@@ -61,7 +61,7 @@ pub fn sum_threads(n: usize, seed: u64, threads: usize) -> u64 {
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or(0))
+            .map(|h| h.join().expect("a summing thread panicked"))
             .fold(0, u64::wrapping_add)
     })
 }
@@ -229,10 +229,10 @@ pub fn dynamic_build_and_run(seed: u64, scheduler: &Scheduler) -> u64 {
     let total = dagwood::tree_reduce(parts, 64, "add", |v: Vec<u64>| {
         v.into_iter().fold(0, u64::wrapping_add)
     });
-    match total {
-        Ok(t) => t.compute_with(scheduler).unwrap_or(0),
-        Err(_) => 0,
-    }
+    // A failure fails the benchmark loudly: a 0 would be timed as an answer.
+    total
+        .and_then(|t| t.compute_with(scheduler))
+        .expect("the dynamic graph failed")
 }
 
 pub fn dynamic_rayon(seed: u64) -> u64 {
@@ -368,5 +368,5 @@ pub fn chain_dynamic(seed: u64, scheduler: &Scheduler) -> u64 {
     for _ in 1..100 {
         x = tiny::lazy(x);
     }
-    x.compute_with(scheduler).unwrap_or(0)
+    x.compute_with(scheduler).expect("the dynamic chain failed")
 }
