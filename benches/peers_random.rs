@@ -23,8 +23,13 @@ type Run = fn(usize, usize) -> Result<ArrayD<f64>, String>;
 
 /// `random_normal((n, n), chunks=(c, c)).mean()`, as a 0-d array.
 fn normal_mean(n: usize, c: usize) -> Result<ArrayD<f64>, String> {
-    let y = Array::<f64>::random_normal(&[n, n], &[c, c], 0.0, 1.0, 0).map_err(|e| e.to_string())?;
-    let m = y.mean().map_err(|e| e.to_string())?.compute().map_err(|e| e.to_string())?;
+    let y =
+        Array::<f64>::random_normal(&[n, n], &[c, c], 0.0, 1.0, 0).map_err(|e| e.to_string())?;
+    let m = y
+        .mean()
+        .map_err(|e| e.to_string())?
+        .compute()
+        .map_err(|e| e.to_string())?;
     Ok(ArrayD::from_elem(ndarray::IxDyn(&[]), m))
 }
 
@@ -45,7 +50,8 @@ fn x_plus_xt_mean(n: usize, c: usize) -> Result<ArrayD<f64>, String> {
 fn x_plus_xt_mean_dense(n: usize, c: usize) -> Result<ArrayD<f64>, String> {
     let x = x_of(n, c)?.compute().map_err(|e| e.to_string())?;
     let s = &x + &x.t();
-    s.mean_axis(Axis(0)).ok_or_else(|| "empty array".to_string())
+    s.mean_axis(Axis(0))
+        .ok_or_else(|| "empty array".to_string())
 }
 
 /// `got` must look like its workload's answer over standard normals (the

@@ -56,8 +56,11 @@ fn main() {
     let chain = chain_graph();
     // Every measurement is checked against these before it is timed, and
     // its answer printed for run.sh to compare with Dask's.
-    let (want_independent, want_dynamic, want_chain) =
-        (independent_sequential(1), dynamic_sequential(1), chain_loop(1));
+    let (want_independent, want_dynamic, want_chain) = (
+        independent_sequential(1),
+        dynamic_sequential(1),
+        chain_loop(1),
+    );
     let report = |workload: &str, imp: &str, us: f64| {
         let answer = match workload {
             "independent" => want_independent,
@@ -73,23 +76,31 @@ fn main() {
         "independent",
         "dagwood-static",
         measure(n, repeat, want_independent, || {
-            independent.run_with(&threads, black_box(1)).expect("the static graph failed")
+            independent
+                .run_with(&threads, black_box(1))
+                .expect("the static graph failed")
         }),
     );
     report(
         "independent",
         "rayon",
-        measure(n, repeat, want_independent, || independent_rayon(black_box(1))),
+        measure(n, repeat, want_independent, || {
+            independent_rayon(black_box(1))
+        }),
     );
     report(
         "independent",
         "std-threads",
-        measure(n, repeat, want_independent, || independent_threads(black_box(1), n_threads)),
+        measure(n, repeat, want_independent, || {
+            independent_threads(black_box(1), n_threads)
+        }),
     );
     report(
         "independent",
         "sequential",
-        measure(n, repeat, want_independent, || independent_sequential(black_box(1))),
+        measure(n, repeat, want_independent, || {
+            independent_sequential(black_box(1))
+        }),
     );
     report(
         "dynamic",
@@ -101,29 +112,39 @@ fn main() {
     report(
         "dynamic",
         "rayon",
-        measure(DYNAMIC, repeat, want_dynamic, || dynamic_rayon(black_box(1))),
+        measure(DYNAMIC, repeat, want_dynamic, || {
+            dynamic_rayon(black_box(1))
+        }),
     );
     report(
         "dynamic",
         "std-threads",
-        measure(DYNAMIC, repeat, want_dynamic, || dynamic_threads(black_box(1), n_threads)),
+        measure(DYNAMIC, repeat, want_dynamic, || {
+            dynamic_threads(black_box(1), n_threads)
+        }),
     );
     report(
         "dynamic",
         "sequential",
-        measure(DYNAMIC, repeat, want_dynamic, || dynamic_sequential(black_box(1))),
+        measure(DYNAMIC, repeat, want_dynamic, || {
+            dynamic_sequential(black_box(1))
+        }),
     );
     report(
         "chain",
         "dagwood-static",
         measure(CHAIN, repeat, want_chain, || {
-            chain.run_with(&threads, black_box(1)).expect("the static chain failed")
+            chain
+                .run_with(&threads, black_box(1))
+                .expect("the static chain failed")
         }),
     );
     report(
         "chain",
         "dagwood-dynamic",
-        measure(CHAIN, repeat, want_chain, || chain_dynamic(black_box(1), &threads)),
+        measure(CHAIN, repeat, want_chain, || {
+            chain_dynamic(black_box(1), &threads)
+        }),
     );
     report(
         "chain",
